@@ -1,0 +1,244 @@
+"""Apps and their tokens, and the delivery log: one Delivery per event, one Attempt per HTTP try."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from events.secrets import EncryptedTextField, mask
+
+
+class Provider(models.TextChoices):
+    ADJUST = "adjust", "Adjust"
+    TENJIN = "tenjin", "Tenjin"
+
+
+class Platform(models.TextChoices):
+    IOS = "ios", "iOS"
+    ANDROID = "android", "Android (Google Play)"
+    AMAZON = "amazon", "Amazon Fire OS"
+    ANDROID_OTHER = "android_other", "Android, other stores"
+    WINDOWS = "windows", "Windows"
+    WEB = "web", "Web"
+
+
+class Environment(models.TextChoices):
+    SANDBOX = "sandbox", "Sandbox"
+    PRODUCTION = "production", "Production"
+
+
+class App(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    # The Adjust app token or the Tenjin SDK key: a secret either way.
+    app_key = EncryptedTextField()
+    app_key_last4 = models.CharField(max_length=4, editable=False)
+    bundle_id = models.CharField(max_length=255, blank=True)
+    default_environment = models.CharField(
+        max_length=20, choices=Environment.choices, default=Environment.SANDBOX
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.app_key_last4 = self.app_key[-4:] if len(self.app_key) >= 8 else ""
+        super().save(*args, **kwargs)
+
+    @property
+    def app_key_masked(self) -> str:
+        return mask(self.app_key)
+
+    @property
+    def app_key_label(self) -> str:
+        return "SDK key" if self.provider == Provider.TENJIN else "App token"
+
+    def active_security_token(self) -> "SecurityToken | None":
+        return self.security_tokens.filter(active=True).order_by("-created_at").first()
+
+
+class EventKind(models.TextChoices):
+    EVENT = "event", "Event"
+    PURCHASE = "purchase", "Purchase (Tenjin /v0/purchase)"
+
+
+class EventToken(models.Model):
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="event_tokens")
+    name = models.CharField(max_length=100, help_text="A readable name, e.g. 'Purchase'.")
+    # The Adjust event token (e.g. f0ob4r), or the Tenjin event name.
+    token = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.EVENT)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["app", "token"], name="unique_event_token_per_app")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token})"
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    def delete_or_archive(self) -> str:
+        """A token that has been sent stays, archived, so its deliveries keep their meaning."""
+        if self.deliveries.exists():
+            self.archived_at = timezone.now()
+            self.save(update_fields=["archived_at"])
+            return "archived"
+        self.delete()
+        return "deleted"
+
+
+class SecurityToken(models.Model):
+    """An Adjust S2S Security token: sent as `Authorization: Bearer <token>` while active."""
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="security_tokens")
+    label = models.CharField(max_length=100)
+    value = EncryptedTextField()
+    value_last4 = models.CharField(max_length=4, editable=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.masked})"
+
+    def save(self, *args, **kwargs):
+        self.value_last4 = self.value[-4:] if len(self.value) >= 8 else ""
+        super().save(*args, **kwargs)
+
+    @property
+    def masked(self) -> str:
+        return f"••••{self.value_last4}" if self.value_last4 else "••••"
+
+
+class Source(models.TextChoices):
+    FORM = "form", "Test form"
+    CLI = "cli", "Command line"
+    API = "api", "API"
+    BULK = "bulk", "Bulk upload"
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    RETRYING = "retrying", "Retrying"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    DEAD = "dead", "Dead (gave up retrying)"
+
+
+FINAL_STATUSES = (Status.DELIVERED, Status.FAILED, Status.DEAD)
+
+
+class Outcome(models.TextChoices):
+    DELIVERED = "delivered", "Delivered"
+    RETRY = "retry", "Retry later"
+    PERMANENT = "permanent", "Permanent failure"
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class Delivery(models.Model):
+    """One event to send, whatever its source; the job that sends it claims it first."""
+
+    app = models.ForeignKey(App, on_delete=models.PROTECT, related_name="deliveries")
+    event_token = models.ForeignKey(EventToken, on_delete=models.PROTECT, related_name="deliveries")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    # The validated event parameters as the MMP names them; never a secret (those are added
+    # when the request is built).
+    params = models.JSONField(default=dict)
+    environment = models.CharField(max_length=20, choices=Environment.choices)
+    device_id_type = models.CharField(max_length=40, blank=True)
+    device_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempt_count = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    last_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_message = models.TextField(blank=True)
+    last_explanation = models.TextField(blank=True)
+    last_duration_ms = models.FloatField(null=True, blank=True)
+    # The MMP may have recorded an attempt whose answer we did not get (5xx, read timeout):
+    # a later successful attempt may then be a duplicate.
+    ambiguous = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=100, default=new_idempotency_key)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "idempotency_key"], name="unique_idempotency_key_per_app")
+        ]
+        indexes = [
+            models.Index(fields=["app", "-created_at"], name="delivery_app_time"),
+            models.Index(fields=["status", "-created_at"], name="delivery_status_time"),
+            models.Index(fields=["device_id", "-created_at"], name="delivery_device_time"),
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def is_test(self) -> bool:
+        return self.source == Source.FORM
+
+
+class Attempt(models.Model):
+    """One HTTP try, written before sending and completed after; secrets masked before saving."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    method = models.CharField(max_length=10)
+    url = models.TextField()
+    request_headers = models.JSONField(default=dict)
+    request_body = models.TextField(blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_headers = models.JSONField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    response_truncated = models.BooleanField(default=False)
+    duration_ms = models.FloatField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    ambiguous = models.BooleanField(default=False)
+    mmp_message = models.TextField(blank=True)
+    explanation = models.TextField(blank=True)
+    error = models.TextField(blank=True, help_text="What went wrong on the network, if anything.")
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="unique_attempt_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of delivery {self.delivery_id}"

@@ -1,0 +1,76 @@
+"""The contract every MMP implements: validate an event, build its request, classify the answer.
+
+Views, commands and jobs talk only to this contract (through `get_provider`); everything that
+differs between MMPs lives in the provider's own module.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from events.models import App, EventToken, Outcome
+from events.transport import HttpAnswer, OutboundRequest, TransportError
+
+# The provider-neutral event, as a form, the command line or the API hands it over:
+#   device_ids       {"idfa": "...", ...} (Tenjin: advertising_id, developer_device_id,
+#                    analytics_installation_id)
+#   callback_params, partner_params   a dict of strings, or that dict as a JSON string
+#   revenue, currency, created_at, environment, ip_address, user_agent
+#   and provider-specific fields by their wire names (os_version, value, product_id, ...).
+EventFields = Mapping[str, Any]
+
+
+class EventInvalid(Exception):
+    """The event breaks the MMP's documented rules; `errors` maps a field name to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ValidEvent:
+    """What validation keeps: the wire parameters (no secrets) and what the log indexes."""
+
+    params: dict[str, str]
+    environment: str
+    device_id_type: str
+    device_id: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    # The MMP's own words (e.g. "Device not found"), and what they mean for a marketer.
+    mmp_message: str
+    explanation: str
+    # The MMP may have recorded the event although the answer says otherwise.
+    ambiguous: bool = False
+    # Seconds the MMP asked us to wait (Retry-After on 429), if it said.
+    retry_after: float | None = None
+
+
+class MMPProvider(ABC):
+    name: str
+    label: str
+
+    @abstractmethod
+    def validate(
+        self, app: App, event_token: EventToken, fields: EventFields, *, now: datetime | None = None
+    ) -> ValidEvent:
+        """Check the event against the MMP's rules; raise EventInvalid with errors per field."""
+
+    @abstractmethod
+    def build(self, app: App, event_token: EventToken, params: Mapping[str, str]) -> OutboundRequest:
+        """The exact HTTP request, secrets included (and listed in `secrets` for masking)."""
+
+    @abstractmethod
+    def classify(self, answer: HttpAnswer) -> Verdict:
+        """Delivered, retry later or permanent, from the MMP's HTTP answer."""
+
+    @abstractmethod
+    def classify_error(self, error: TransportError) -> Verdict:
+        """The same, when no answer came (timeouts, refused or dropped connections, ...)."""

@@ -1,0 +1,5 @@
+from events.providers.base import MMPProvider
+
+
+class TenjinProvider(MMPProvider):
+    name = "tenjin"

