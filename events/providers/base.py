@@ -38,6 +38,8 @@ class ValidEvent:
     environment: str
     device_id_type: str
     device_id: str
+    # When the event happened, if the MMP takes an event time (Adjust); for the order guard.
+    event_time: datetime | None = None
     warnings: tuple[str, ...] = ()
 
 
