@@ -22,6 +22,8 @@ class OutboundRequest:
     body: bytes = b""
     # The plain secret values inside this request, so whatever stores it can mask them.
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # The S2S security token that authenticates it, if any (its last-used time is kept).
+    security_token_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,7 @@ def describe_error(exc: requests.RequestException, host: str) -> tuple[str, str]
     if isinstance(exc, requests.ReadTimeout):
         return (
             "read_timeout",
-            f"{host} took the request but sent no answer within {read_s:g} s; "
-            "it may have been recorded.",
+            f"{host} took the request but sent no answer within {read_s:g} s; it may have been recorded.",
         )
     if isinstance(exc, requests.exceptions.SSLError):
         return "tls", f"TLS handshake with {host} failed: {_innermost(exc)}."

@@ -1,0 +1,170 @@
+"""The send job: claim a delivery, make one attempt, record it, decide what comes next.
+
+Jobs carry delivery ids only and hold no MMP knowledge: the provider builds and classifies, the
+transport sends. A claim is a conditional update, so a job that runs twice cannot send twice.
+"""
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from events import transport
+from events.models import Attempt, Delivery, Outcome, SecurityToken, Status
+from events.providers import Verdict, get_provider
+from events.secrets import Masker
+from events.sending import enqueue_retry
+from events.transport import HttpAnswer, OutboundRequest, TransportError
+
+log = logging.getLogger(__name__)
+
+# RQ's scheduler runs about once a second, so a retry may start a little before its due time.
+CLAIM_EARLY_TOLERANCE = timedelta(seconds=2)
+
+
+def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
+    """RQ job: one attempt for each delivery that is due. Returns a count per result."""
+    close_old_connections()
+    counts: dict[str, int] = {}
+    try:
+        for delivery_id in delivery_ids:
+            result = send_one(delivery_id)
+            counts[result] = counts.get(result, 0) + 1
+    finally:
+        close_old_connections()
+    return counts
+
+
+def claim(delivery_id: int) -> bool:
+    now = timezone.now()
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id, status__in=(Status.QUEUED, Status.RETRYING))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLAIM_EARLY_TOLERANCE))
+        .update(status=Status.SENDING, claimed_at=now, attempt_count=F("attempt_count") + 1)
+    )
+    return claimed == 1
+
+
+def send_one(delivery_id: int) -> str:
+    """One attempt for one delivery; 'skipped' when another job has it or it is not due."""
+    if not claim(delivery_id):
+        return "skipped"
+    delivery = Delivery.objects.select_related("app", "event_token").get(pk=delivery_id)
+    if not delivery.app.active:
+        _finish_without_sending(delivery, "The app was deactivated in s2sadmin before this event went out.")
+        return Status.FAILED
+    provider = get_provider(delivery.app)
+    request = provider.build(delivery.app, delivery.event_token, delivery.params)
+    masker = Masker(request.secrets)
+    attempt = Attempt.objects.create(
+        delivery=delivery,
+        number=delivery.attempt_count,
+        method=request.method,
+        url=masker.text(request.url),
+        request_headers=masker.headers(request.headers),
+        request_body=masker.text(request.body.decode("utf-8", errors="replace")),
+    )
+    answer: HttpAnswer | None = None
+    error: TransportError | None = None
+    try:
+        answer = transport.send(request)
+        verdict = provider.classify(answer)
+    except TransportError as exc:
+        error = exc
+        verdict = provider.classify_error(exc)
+    except Exception as exc:  # a bug of ours must not leave the delivery stuck in "sending"
+        log.exception("Sending delivery %s failed unexpectedly", delivery_id)
+        error = TransportError("other", masker.text(f"s2sadmin failed while sending: {exc!r}"))
+        verdict = Verdict(Outcome.RETRY, "", "s2sadmin hit an internal error; it will try again.")
+    return _record(delivery, attempt, request, answer, error, verdict, masker)
+
+
+def _record(
+    delivery: Delivery,
+    attempt: Attempt,
+    request: OutboundRequest,
+    answer: HttpAnswer | None,
+    error: TransportError | None,
+    verdict: Verdict,
+    masker: Masker,
+) -> str:
+    now = timezone.now()
+    outcome = verdict.outcome
+    explanation = verdict.explanation
+    if outcome == Outcome.RETRY and verdict.ambiguous and not settings.SEND_RETRY_AMBIGUOUS:
+        outcome = Outcome.PERMANENT
+        explanation += " Not retried, because the MMP may have recorded it (SEND_RETRY_AMBIGUOUS is off)."
+
+    status, delay = _next_status(delivery.attempt_count, outcome, verdict.retry_after)
+    if status == Status.DEAD:
+        explanation += f" Gave up after {delivery.attempt_count} attempts."
+
+    attempt.finished_at = now
+    attempt.outcome = outcome
+    attempt.ambiguous = verdict.ambiguous
+    attempt.mmp_message = masker.text(verdict.mmp_message)
+    attempt.explanation = masker.text(explanation)
+    if answer is not None:
+        attempt.response_status = answer.status
+        attempt.response_headers = masker.headers(answer.headers)
+        attempt.response_body = masker.text(answer.text())
+        attempt.response_truncated = answer.truncated
+        attempt.duration_ms = answer.duration_ms
+    if error is not None:
+        attempt.error = masker.text(error.message)
+        attempt.duration_ms = error.duration_ms
+
+    # Once an attempt may have been recorded, the delivery stays marked: later ones may duplicate it.
+    sticky = {"ambiguous": True} if verdict.ambiguous else {}
+    with transaction.atomic():
+        attempt.save()
+        Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
+            **sticky,
+            status=status,
+            next_attempt_at=now + timedelta(seconds=delay) if status == Status.RETRYING else None,
+            finished_at=now if status in (Status.DELIVERED, Status.FAILED, Status.DEAD) else None,
+            last_outcome=outcome,
+            last_http_status=attempt.response_status,
+            last_message=attempt.mmp_message or attempt.error,
+            last_explanation=attempt.explanation,
+            last_duration_ms=attempt.duration_ms,
+            updated_at=now,
+        )
+        if request.security_token_id:
+            SecurityToken.objects.filter(pk=request.security_token_id).update(last_used_at=now)
+    if status == Status.RETRYING:
+        enqueue_retry(delivery.pk, delay)
+    return status
+
+
+def _next_status(attempts_made: int, outcome: Outcome, retry_after: float | None) -> tuple[Status, float]:
+    if outcome == Outcome.DELIVERED:
+        return Status.DELIVERED, 0
+    if outcome == Outcome.PERMANENT:
+        return Status.FAILED, 0
+    backoff = settings.SEND_BACKOFF
+    if attempts_made > len(backoff):
+        return Status.DEAD, 0
+    delay = backoff[attempts_made - 1]
+    delay *= 1 + random.uniform(-settings.SEND_BACKOFF_JITTER, settings.SEND_BACKOFF_JITTER)  # noqa: S311
+    if retry_after is not None:
+        # The MMP said when to come back: never sooner than that, within reason.
+        delay = max(delay, min(retry_after, settings.SEND_RETRY_AFTER_MAX))
+    return Status.RETRYING, delay
+
+
+def _finish_without_sending(delivery: Delivery, explanation: str) -> None:
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
+        status=Status.FAILED,
+        attempt_count=F("attempt_count") - 1,
+        finished_at=now,
+        last_outcome=Outcome.PERMANENT,
+        last_message="",
+        last_explanation=explanation,
+        updated_at=now,
+    )
