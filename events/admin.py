@@ -9,7 +9,7 @@ from events.models import App, Attempt, Delivery, EventToken, SecurityToken
 class SecretInputForm(forms.ModelForm):
     """Replaces the model's secret field by a write-only input; blank keeps the stored value."""
 
-    secret_name = ""
+    write_only_field = ""
 
     new_secret = forms.CharField(
         label="Secret",
@@ -20,9 +20,9 @@ class SecretInputForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        current = getattr(self.instance, self.secret_name, "") if self.instance.pk else ""
+        current = getattr(self.instance, self.write_only_field, "") if self.instance.pk else ""
         field = self.fields["new_secret"]
-        field.label = self.Meta.model._meta.get_field(self.secret_name).verbose_name.capitalize()
+        field.label = self.Meta.model._meta.get_field(self.write_only_field).verbose_name.capitalize()
         if current:
             field.help_text = f"Stored: ••••{current[-4:] if len(current) >= 8 else ''}. Leave blank to keep it."
         else:
@@ -30,12 +30,12 @@ class SecretInputForm(forms.ModelForm):
 
     def save(self, commit=True):
         if self.cleaned_data.get("new_secret"):
-            setattr(self.instance, self.secret_name, self.cleaned_data["new_secret"])
+            setattr(self.instance, self.write_only_field, self.cleaned_data["new_secret"])
         return super().save(commit)
 
 
 class AppForm(SecretInputForm):
-    secret_name = "app_key"
+    write_only_field = "app_key"
 
     class Meta:
         model = App
@@ -43,7 +43,7 @@ class AppForm(SecretInputForm):
 
 
 class SecurityTokenForm(SecretInputForm):
-    secret_name = "value"
+    write_only_field = "value"
 
     class Meta:
         model = SecurityToken

@@ -236,9 +236,7 @@ class Attempt(models.Model):
 
     class Meta:
         ordering = ["delivery", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["delivery", "number"], name="unique_attempt_number")
-        ]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="unique_attempt_number")]
 
     def __str__(self) -> str:
         return f"Attempt {self.number} of delivery {self.delivery_id}"

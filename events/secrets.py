@@ -28,8 +28,7 @@ def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
         return MultiFernet([Fernet(key) for key in keys])
     except ValueError as exc:
         raise ImproperlyConfigured(
-            "SECRETS_KEY must be one or more Fernet keys (32 url-safe base64-encoded bytes), "
-            "comma-separated."
+            "SECRETS_KEY must be one or more Fernet keys (32 url-safe base64-encoded bytes), comma-separated."
         ) from exc
 
 
