@@ -163,10 +163,10 @@ def describe_error(exc: requests.RequestException, host: str) -> tuple[str, str]
 
 def _chain(exc: BaseException) -> list[BaseException]:
     seen: list[BaseException] = []
-    todo: list[BaseException | None] = [exc]
+    todo: list[object] = [exc]
     while todo:
         current = todo.pop()
-        if current is None or current in seen:
+        if not isinstance(current, BaseException) or current in seen:
             continue
         seen.append(current)
         todo.extend([current.__cause__, current.__context__])
