@@ -50,3 +50,34 @@ def test_negative_timeouts_and_backoff_are_errors(settings):
     settings.SEND_BACKOFF = [10, -1]
     settings.SEND_BACKOFF_JITTER = 1.5
     assert ids(check_timeouts_and_backoff(None)) == ["events.E006", "events.E007", "events.E008"]
+
+
+def run_check(env_overrides: dict) -> "subprocess.CompletedProcess":
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SECRETS_KEY", "DEBUG")}
+    env["DEBUG"] = "false"  # wins over a developer's .env
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_secret_key_is_required_outside_debug():
+    result = run_check({"SECRETS_KEY": "bXlxsBLIH36pIUPZ6tYrF7b7mR0pV8wKc2XqHq5LQmA="})
+    assert result.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+def test_secrets_key_is_required_outside_debug():
+    result = run_check({"SECRET_KEY": "x" * 50})
+    assert result.returncode != 0
+    assert "Set the SECRETS_KEY environment variable" in result.stderr
