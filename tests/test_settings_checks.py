@@ -1,5 +1,11 @@
 """System checks reject settings that Django accepts but that would leak or misroute traffic."""
 
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
 from events.checks import check_mmp_base_urls, check_secrets_key, check_timeouts_and_backoff
 
 
@@ -52,13 +58,7 @@ def test_negative_timeouts_and_backoff_are_errors(settings):
     assert ids(check_timeouts_and_backoff(None)) == ["events.E006", "events.E007", "events.E008"]
 
 
-def run_check(env_overrides: dict) -> "subprocess.CompletedProcess":
-    import os
-    import subprocess
-    import sys
-
-    from django.conf import settings
-
+def run_check(env_overrides: dict) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SECRETS_KEY", "DEBUG")}
     env["DEBUG"] = "false"  # wins over a developer's .env
     env.update(env_overrides)
