@@ -1,5 +1,293 @@
-from events.providers.base import MMPProvider
+"""Adjust's S2S `/event` API (mmp-apis.md §1): its rules, its request, its answers."""
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
+from django.utils import timezone
+
+from events.models import App, Environment, EventToken
+from events.providers import adjust_ids, adjust_time
+from events.providers.adjust_answers import classify_adjust
+from events.providers.answers import transport_verdict
+from events.providers.base import EventFields, MMPProvider, ValidEvent, Verdict
+from events.providers.common import (
+    Errors,
+    Problem,
+    check_app_and_token,
+    check_known_fields,
+    ip_version,
+    parse_currency,
+    parse_decimal,
+    parse_string_object,
+    text,
+)
+from events.transport import HttpAnswer, OutboundRequest, TransportError
+
+MIN_REVENUE = Decimal("0.001")
+MAX_REVENUE = Decimal("100000000000")
+MAX_REQUEST_BYTES = 1024 * 1024
+
+# The developer guide's list (§1.3). Only /session requires it; for /event it is recommended.
+OS_NAMES = frozenset(
+    """
+    android android-tv apple-tv bada blackberry fire-tv ios linux macos nintendo playstation roku-os
+    server smart-cast steamos symbian tizen unknown webos windows windows-phone xbox
+    """.split()  # noqa: SIM905
+)
+FIELDS = (
+    "device_ids",
+    "callback_params",
+    "partner_params",
+    "revenue",
+    "currency",
+    "created_at",
+    "environment",
+    "ip_address",
+    "user_agent",
+    "os_name",
+)
+# Wire order after the fixed s2s, event_token and app_token: the documentation's example order.
+ORDER_AFTER_IDS = (
+    "created_at",
+    "created_at_unix",
+    "callback_params",
+    "partner_params",
+    "currency",
+    "revenue",
+    "environment",
+)
 
 
 class AdjustProvider(MMPProvider):
     name = "adjust"
+    label = "Adjust"
+
+    def validate(
+        self, app: App, event_token: EventToken, fields: EventFields, *, now: datetime | None = None
+    ) -> ValidEvent:
+        now = _aware(now or timezone.now())
+        errors = Errors()
+        check_known_fields(fields, FIELDS, errors, self.label)
+        check_app_and_token(app, event_token, errors)
+        params: dict[str, str] = {}
+        warnings: list[str] = []
+
+        ids = _device_ids(app, fields.get("device_ids"), errors)
+        params.update(ids)
+        if "web_uuid" in ids:
+            warnings.append(adjust_ids.WEB_UUID_WARNING)
+
+        event_time = _event_time(fields.get("created_at"), now, params, errors)
+        for name in ("callback_params", "partner_params"):
+            encoded = errors.check(name, _encoded_params, fields.get(name), name)
+            if encoded:
+                params[name] = encoded
+        _revenue(fields, params, errors)
+
+        environment = errors.check("environment", _environment, fields.get("environment"), app)
+        if environment:
+            params["environment"] = environment
+            if environment != app.default_environment:
+                consequence = (
+                    "it will only show in Adjust's sandbox view"
+                    if environment == Environment.SANDBOX
+                    else "it counts as real data"
+                )
+                warnings.append(
+                    f"This event goes to {environment} while the app's default is "
+                    f"{app.default_environment}: {consequence}."
+                )
+        ip = errors.check("ip_address", _ipv4, fields.get("ip_address"))
+        if ip:
+            params["ip_address"] = ip
+        user_agent = errors.check("user_agent", text, fields.get("user_agent"), "user_agent")
+        if user_agent:
+            params["user_agent"] = user_agent
+        os_name = errors.check("os_name", _os_name, fields.get("os_name"))
+        if os_name:
+            params["os_name"] = os_name
+
+        size = _request_size(self.build(app, event_token, params))
+        if size > MAX_REQUEST_BYTES:
+            errors.add(
+                "__all__",
+                f"The request would be {size:,} bytes; Adjust refuses requests over 1 MB "
+                f"({MAX_REQUEST_BYTES:,} bytes): shorten the callback or partner parameters.",
+            )
+        errors.raise_if_any()
+        id_type, id_value = next(iter(ids.items()))
+        return ValidEvent(
+            params=params,
+            environment=environment or "",
+            device_id_type=id_type,
+            device_id=id_value,
+            event_time=event_time,
+            warnings=tuple(warnings),
+        )
+
+    def build(self, app: App, event_token: EventToken, params: Mapping[str, str]) -> OutboundRequest:
+        fixed = {"s2s": "1", "event_token": event_token.token, "app_token": app.app_key}
+        ids = {t.name: params[t.name] for t in adjust_ids.DEVICE_ID_TYPES if t.name in params}
+        ordered = {name: params[name] for name in ORDER_AFTER_IDS if name in params}
+        rest = {name: value for name, value in params.items() if name not in ids and name not in ordered}
+        # quote, not quote_plus: spaces as %20, as in Adjust's own examples.
+        body = urlencode({**fixed, **ids, **ordered, **rest}, quote_via=quote)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        secrets = [app.app_key]
+        token = app.active_security_token()
+        if token:
+            headers["Authorization"] = f"Bearer {token.value}"
+            secrets.append(token.value)
+        return OutboundRequest(
+            method="POST",
+            url=settings.ADJUST_BASE_URL.rstrip("/") + "/event",
+            headers=headers,
+            body=body.encode(),
+            secrets=tuple(secrets),
+            security_token_id=token.pk if token else None,
+        )
+
+    def classify(self, answer: HttpAnswer) -> Verdict:
+        return classify_adjust(answer)
+
+    def classify_error(self, error: TransportError) -> Verdict:
+        return transport_verdict(error, "ADJUST_BASE_URL")
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _device_ids(app: App, raw: Any, errors: Errors) -> dict[str, str]:
+    """The valid ids in preference order; the problems of each under its own name."""
+    given = errors.check("device_ids", _id_mapping, raw)
+    if given is None:
+        return {}
+    own_types = ", ".join(adjust_ids.names_for(app.platform))
+    here = adjust_ids.platform_label(app.platform)
+    valid: dict[str, str] = {}
+    problems = 0
+    for name, raw_value in given.items():
+        id_type = adjust_ids.BY_NAME.get(name)
+        value = errors.check(name, text, raw_value, name)
+        problem = None
+        if id_type is None:
+            name, problem = (
+                "device_ids",
+                f"'{name}' is not a device id Adjust takes; for {here} apps use {own_types}.",
+            )
+        elif value is None:
+            continue
+        elif app.platform not in id_type.platforms:
+            problem = (
+                f"{name} is a device id for {adjust_ids.platforms_label(id_type.platforms)}, but "
+                f"'{app.name}' is an app for {here}; use {own_types}."
+            )
+        else:
+            problem = id_type.problem(value)
+        if problem:
+            errors.add(name, problem)
+            problems += 1
+        else:
+            valid[name] = value
+    if not valid and not problems:
+        errors.add("device_ids", f"Give at least one device id; for {here} apps: {own_types}.")
+    return {t.name: valid[t.name] for t in adjust_ids.DEVICE_ID_TYPES if t.name in valid}
+
+
+def _id_mapping(raw: Any) -> dict[str, Any]:
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, str):
+        return parse_string_object(raw, "device_ids")
+    if not isinstance(raw, Mapping):
+        raise Problem('device_ids must map an id type to its value, like {"idfa": "D2CADB5F-..."}.')
+    return {name: value for name, value in raw.items() if value is not None and value != ""}
+
+
+def _event_time(value: Any, now: datetime, params: dict[str, str], errors: Errors) -> datetime | None:
+    parsed = errors.check("created_at", adjust_time.parse_created_at, value, now)
+    if "created_at" in errors.by_field:
+        return None
+    if parsed is None:
+        # Pinned now, not left to Adjust's clock: a retry hours later must keep the event's own
+        # time, or it would land out of order (§1.6) and on the wrong day.
+        moment = now.replace(microsecond=0)
+        params["created_at_unix"] = str(int(moment.timestamp()))
+        return moment
+    wire_name, wire_value, moment = parsed
+    params[wire_name] = wire_value
+    return moment
+
+
+def _encoded_params(value: Any, name: str) -> str | None:
+    if value is None or value == "" or value == {}:
+        return None
+    flat = parse_string_object(value, name)
+    if not flat:
+        return None
+    # ", " between pairs and ":" inside them reproduce Adjust's own example {"f0o":"bar", "bar":"baz"}
+    # byte for byte; ensure_ascii=False keeps non-Latin text readable (urlencode escapes it as UTF-8).
+    return json.dumps(flat, separators=(", ", ":"), ensure_ascii=False)
+
+
+def _revenue(fields: EventFields, params: dict[str, str], errors: Errors) -> None:
+    revenue = errors.check("revenue", text, fields.get("revenue"), "revenue")
+    currency = errors.check("currency", text, fields.get("currency"), "currency")
+    if revenue is not None:
+        amount = errors.check("revenue", parse_decimal, revenue, "revenue")
+        if amount is not None and not MIN_REVENUE <= amount <= MAX_REVENUE:
+            errors.add(
+                "revenue",
+                "revenue must be from 0.001 to 100000000000 (Adjust's limits); leave it empty for an "
+                "event without revenue.",
+            )
+        elif amount is not None:
+            params["revenue"] = revenue
+        if currency is None:
+            # UNCONFIRMED: documented as required only for /ad_revenue; without it Adjust cannot
+            # convert the amount, so s2sadmin asks for it on /event too.
+            errors.add("currency", "currency is required with revenue: an ISO 4217 code like EUR.")
+    if currency is not None:
+        code = errors.check("currency", parse_currency, currency)
+        if revenue is None:
+            errors.add("revenue", "revenue is required when a currency is given; give both or neither.")
+        elif code:
+            params["currency"] = code
+
+
+def _environment(value: Any, app: App) -> str:
+    environment = text(value, "environment") or str(app.default_environment)
+    if environment not in Environment.values:
+        raise Problem(f"environment must be sandbox or production, not '{environment}'.")
+    return environment
+
+
+def _ipv4(value: Any) -> str | None:
+    address = text(value, "ip_address")
+    if address is None:
+        return None
+    version = ip_version(address)
+    if version == 6:
+        raise Problem("Adjust accepts IPv4 addresses only (like 203.0.113.7); this is an IPv6 address.")
+    if version != 4:
+        raise Problem("ip_address must be an IPv4 address like 203.0.113.7.")
+    return address
+
+
+def _os_name(value: Any) -> str | None:
+    # UNCONFIRMED: the developer guide calls os_name required; the /event page does not list it,
+    # so it stays optional, checked against the documented names when given.
+    os_name = text(value, "os_name")
+    if os_name is not None and os_name not in OS_NAMES:
+        raise Problem(f"os_name must be one of Adjust's names: {', '.join(sorted(OS_NAMES))}.")
+    return os_name
+
+
+def _request_size(request: OutboundRequest) -> int:
+    return len(request.url.encode()) + len(request.body)
