@@ -1,0 +1,110 @@
+"""What Tenjin's answers mean (mmp-apis.md §2.6), as one table.
+
+Tenjin confirms with HTTP 200 and `{"code":200,"success":true}` (its doc: `{"code":200}`). Its
+failures are known by a phrase in the body (`unauthorized`, `no such app`, ...); the JSON around
+the phrase is UNCONFIRMED, so the phrase is looked for in a `message` key and in the whole body.
+"""
+
+from events.models import Outcome
+from events.providers.answers import AnswerRule, excerpt, find_rule, generic_rules, json_object, verdict_for
+from events.providers.base import Verdict
+from events.transport import HttpAnswer
+
+PERMANENT = Outcome.PERMANENT
+# Stands for a body with "success": true or "code": 200; not a phrase Tenjin writes.
+SUCCESS = "success"
+
+TENJIN_ANSWERS: tuple[AnswerRule, ...] = (
+    AnswerRule(200, SUCCESS, Outcome.DELIVERED, "Tenjin recorded the event."),
+    AnswerRule(
+        200,
+        None,
+        PERMANENT,
+        'Tenjin answered HTTP 200 without {"success": true} or {"code": 200}; it may or may not have '
+        "recorded the event. Read the response body before sending again.",
+        ambiguous=True,
+    ),
+    # "A 202 is not a success": Tenjin received the event and dropped it.
+    AnswerRule(
+        202,
+        "invalid device identifier",
+        PERMANENT,
+        "Tenjin dropped the event: it has no valid advertising id. On Android send the device's "
+        "advertising id (GAID); on iOS without tracking consent send zeros and the IDFV as "
+        "developer_device_id.",
+    ),
+    AnswerRule(
+        202,
+        "not logged",
+        PERMANENT,
+        "Tenjin dropped the event because this SDK key is disabled: enable it in the Tenjin dashboard "
+        "or put an enabled key on this app in s2sadmin.",
+    ),
+    AnswerRule(
+        202,
+        "ignored",
+        PERMANENT,
+        "Tenjin dropped the event: an app-version rule of this app ignores it (check app_version and "
+        "the app's settings in Tenjin), or the event name is too long or over the 500-name limit.",
+    ),
+    AnswerRule(
+        202,
+        None,
+        PERMANENT,
+        "Tenjin answered 202: it received the event and did not record it. Read its message.",
+    ),
+    AnswerRule(
+        401,
+        "unauthorized",
+        PERMANENT,
+        "Tenjin does not accept this SDK key for this app: each bundle id and platform has its own key "
+        "(an iOS key is refused for Android); copy this app's key from the Tenjin dashboard.",
+    ),
+    AnswerRule(
+        401,
+        None,
+        PERMANENT,
+        "Tenjin refused the SDK key: check that this app's key in s2sadmin is the one Tenjin shows for "
+        "this bundle id and platform.",
+    ),
+    AnswerRule(
+        404,
+        "no such app",
+        PERMANENT,
+        "Tenjin has no app with this bundle id on this platform: check the bundle id and platform of "
+        "this app in s2sadmin against the Tenjin dashboard.",
+    ),
+    AnswerRule(
+        400,
+        None,
+        PERMANENT,
+        "Tenjin refused the request as malformed; read its message, fix the event and send it again.",
+    ),
+    # UNCONFIRMED: Tenjin documents neither a rate limit nor retries. Its 5xx are not marked
+    # ambiguous: Adjust documents 5xx answers for recorded events, Tenjin does not.
+    *generic_rules("Tenjin", "TENJIN_BASE_URL", server_errors_ambiguous=False),
+)
+
+PHRASES = tuple(rule.prefix for rule in TENJIN_ANSWERS if rule.prefix and rule.prefix != SUCCESS)
+
+
+def tenjin_said(answer: HttpAnswer) -> tuple[str, str]:
+    """(what the rows match, Tenjin's own words for the log)."""
+    text = answer.text()
+    data = json_object(text) or {}
+    message = data.get("message") if isinstance(data.get("message"), str) else ""
+    if data.get("success") is True or str(data.get("code")) == "200":
+        return SUCCESS, message or excerpt(text)
+    phrase = _phrase_in(message) or _phrase_in(text)
+    words = message or phrase or excerpt(text)
+    return phrase or words, words
+
+
+def _phrase_in(text: str) -> str | None:
+    lowered = text.lower()
+    return next((phrase for phrase in PHRASES if phrase in lowered), None)
+
+
+def classify_tenjin(answer: HttpAnswer) -> Verdict:
+    key, words = tenjin_said(answer)
+    return verdict_for(find_rule(TENJIN_ANSWERS, answer.status, key), answer, words)
