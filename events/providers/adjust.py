@@ -23,6 +23,7 @@ from events.providers.common import (
     ip_version,
     parse_currency,
     parse_decimal,
+    parse_device_ids,
     parse_string_object,
     text,
 )
@@ -165,7 +166,7 @@ def _aware(moment: datetime) -> datetime:
 
 def _device_ids(app: App, raw: Any, errors: Errors) -> dict[str, str]:
     """The valid ids in preference order; the problems of each under its own name."""
-    given = errors.check("device_ids", _id_mapping, raw)
+    given = errors.check("device_ids", parse_device_ids, raw, "idfa")
     if given is None:
         return {}
     own_types = ", ".join(adjust_ids.names_for(app.platform))
@@ -198,16 +199,6 @@ def _device_ids(app: App, raw: Any, errors: Errors) -> dict[str, str]:
     if not valid and not problems:
         errors.add("device_ids", f"Give at least one device id; for {here} apps: {own_types}.")
     return {t.name: valid[t.name] for t in adjust_ids.DEVICE_ID_TYPES if t.name in valid}
-
-
-def _id_mapping(raw: Any) -> dict[str, Any]:
-    if raw is None or raw == "":
-        return {}
-    if isinstance(raw, str):
-        return parse_string_object(raw, "device_ids")
-    if not isinstance(raw, Mapping):
-        raise Problem('device_ids must map an id type to its value, like {"idfa": "D2CADB5F-..."}.')
-    return {name: value for name, value in raw.items() if value is not None and value != ""}
 
 
 def _event_time(value: Any, now: datetime, params: dict[str, str], errors: Errors) -> datetime | None:

@@ -180,6 +180,17 @@ def parse_string_object(value: Any, name: str) -> dict[str, str]:
     return dict(value)
 
 
+def parse_device_ids(raw: Any, example_type: str) -> dict[str, Any]:
+    """The given ids by type, as a mapping or its JSON text; blank ones left out."""
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, str):
+        return parse_string_object(raw, "device_ids")
+    if not isinstance(raw, Mapping):
+        raise Problem(f'device_ids must map an id type to its value, like {{"{example_type}": "..."}}.')
+    return {name: value for name, value in raw.items() if value is not None and value != ""}
+
+
 def _refuse_duplicate_keys(name: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
     def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -2,7 +2,7 @@
 
 import base64
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -20,8 +20,8 @@ from events.providers.common import (
     ip_version,
     parse_currency,
     parse_decimal,
+    parse_device_ids,
     parse_integer,
-    parse_string_object,
     text,
 )
 from events.providers.tenjin_answers import classify_tenjin
@@ -110,30 +110,13 @@ class TenjinProvider(MMPProvider):
 
         params = _device_ids(app, fields.get("device_ids"), errors)
         environment = errors.check("environment", _environment, fields.get("environment"), app)
-        os_version = errors.check("os_version", text, fields.get("os_version"), "os_version")
-        if os_version is None and "os_version" not in errors.by_field:
+        if not purchase and len(event_token.token) > MAX_EVENT_NAME:
             errors.add(
-                "os_version",
-                "os_version is required: Android's SDK level (like 33) or iOS's version (like 17.5).",
+                "event_token",
+                f"Tenjin drops event names of 80 characters or more; '{event_token.token[:20]}…' has "
+                f"{len(event_token.token)}.",
             )
-        optional = {
-            "os_version": lambda: os_version,
-            "ip_address": lambda: _ip(fields.get("ip_address")),
-            "app_version": lambda: text(fields.get("app_version"), "app_version"),
-            "country": lambda: _country(fields.get("country")),
-            "limit_ad_tracking": lambda: _flag(fields.get("limit_ad_tracking"), "limit_ad_tracking"),
-        }
-        if purchase:
-            optional.update(_purchase_checks(fields))
-        else:
-            optional["value"] = lambda: _value(fields.get("value"))
-            if len(event_token.token) > MAX_EVENT_NAME:
-                errors.add(
-                    "event_token",
-                    f"Tenjin drops event names of 80 characters or more; '{event_token.token[:20]}…' has "
-                    f"{len(event_token.token)}.",
-                )
-        for name, check in optional.items():
+        for name, check in _field_checks(fields, purchase).items():
             value = errors.check(name, check)
             if value is not None:
                 params[name] = value
@@ -195,7 +178,7 @@ def _check_app(app: App, errors: Errors) -> None:
 
 
 def _device_ids(app: App, raw: Any, errors: Errors) -> dict[str, str]:
-    given = errors.check("device_ids", _id_mapping, raw) or {}
+    given = errors.check("device_ids", parse_device_ids, raw, "advertising_id") or {}
     ids: dict[str, str] = {}
     for name, value in given.items():
         if name not in DEVICE_ID_TYPES:
@@ -238,16 +221,6 @@ def _device_ids(app: App, raw: Any, errors: Errors) -> dict[str, str]:
             "every event, like 29eeb1610fe74997b6d53f02e9711f8c.",
         )
     return {name: ids[name] for name in DEVICE_ID_TYPES if name in ids}
-
-
-def _id_mapping(raw: Any) -> dict[str, Any]:
-    if raw is None or raw == "":
-        return {}
-    if isinstance(raw, str):
-        return parse_string_object(raw, "device_ids")
-    if not isinstance(raw, Mapping):
-        raise Problem('device_ids must map an id type to its value, like {"advertising_id": "..."}.')
-    return {name: value for name, value in raw.items() if value is not None and value != ""}
 
 
 def _environment(value: Any, app: App) -> str:
@@ -295,27 +268,45 @@ def _value(value: Any) -> str | None:
     return str(number)
 
 
-def _purchase_checks(fields: EventFields) -> dict[str, Any]:
+def _field_checks(fields: EventFields, purchase: bool) -> dict[str, Callable[[], str | None]]:
+    """Per wire parameter, a check that returns its value (None when not given) or raises Problem."""
+    checks: dict[str, Callable[[], str | None]] = {
+        "os_version": lambda: _required(
+            fields.get("os_version"),
+            "os_version",
+            "Android's SDK level (like 33) or iOS's version (like 17.5)",
+        ),
+        "ip_address": lambda: _ip(fields.get("ip_address")),
+        "app_version": lambda: text(fields.get("app_version"), "app_version"),
+        "country": lambda: _country(fields.get("country")),
+        "limit_ad_tracking": lambda: _flag(fields.get("limit_ad_tracking"), "limit_ad_tracking"),
+    }
+    if not purchase:
+        checks["value"] = lambda: _value(fields.get("value"))
+        return checks
     # UNCONFIRMED: Tenjin's purchase table could not be read; the fields are those its SDK sends,
     # all required but the receipt and its signature.
-    return {
-        "product_id": lambda: _required(
-            fields.get("product_id"), "product_id", "the store's product id, like gems_100"
-        ),
-        "currency": lambda: parse_currency(
-            _required(fields.get("currency"), "currency", "an ISO 4217 code like USD")
-        ),
-        "quantity": lambda: _quantity(fields.get("quantity")),
-        "price": lambda: _price(fields.get("price")),
-        "receipt": lambda: text(fields.get("receipt"), "receipt"),
-        "signature": lambda: text(fields.get("signature"), "signature"),
-    }
+    checks.update(
+        {
+            "product_id": lambda: _required(
+                fields.get("product_id"), "product_id", "the store's product id, like gems_100"
+            ),
+            "currency": lambda: parse_currency(
+                _required(fields.get("currency"), "currency", "an ISO 4217 code like USD")
+            ),
+            "quantity": lambda: _quantity(fields.get("quantity")),
+            "price": lambda: _price(fields.get("price")),
+            "receipt": lambda: text(fields.get("receipt"), "receipt"),
+            "signature": lambda: text(fields.get("signature"), "signature"),
+        }
+    )
+    return checks
 
 
 def _required(value: Any, name: str, what: str) -> str:
     given = text(value, name)
     if given is None:
-        raise Problem(f"{name} is required for a purchase: {what}.")
+        raise Problem(f"{name} is required: {what}.")
     return given
 
 
