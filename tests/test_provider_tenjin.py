@@ -483,6 +483,7 @@ def test_it_calls_an_unknown_202_permanent():
     assert verdict.outcome == Outcome.PERMANENT
 
 
+@pytest.mark.unconfirmed
 def test_it_finds_the_documented_phrase_in_a_body_that_is_not_json():
     verdict = tenjin.classify(answer(404, "Error: no such app"))
     assert verdict.mmp_message == "no such app"

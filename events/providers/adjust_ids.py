@@ -60,6 +60,9 @@ def _hashed(name: str, platforms: frozenset[str]) -> DeviceIdType:
     return DeviceIdType(name, platforms, SHA1, SHA1_RULE, SHA1_EXAMPLE)
 
 
+# Adjust documents case and hyphens; the lengths of android_id (64 bits: up to 16 hex characters),
+# imei (15 digits, 16 as IMEISV) and meid (14 hex, 15 with its check digit) come from those ids' own
+# definitions, loosened where real values vary.
 DEVICE_ID_TYPES: tuple[DeviceIdType, ...] = (
     # Preferred (§1.4), plus the Windows advertising id, which plays the same part on Windows.
     DeviceIdType("idfa", IOS, UUID_UPPER, "uppercase with hyphens", "D2CADB5F-410F-4963-AC0C-2A78534BDF1E"),
