@@ -77,7 +77,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, for the test database too: the worker and the live server
     # are separate threads or processes that must see the same rows.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".run" / "test.sqlite3")}
+    # One file per test run (scripts/test sets S2S_TEST_RUN), so parallel runs do not collide.
+    test_run = env.str("S2S_TEST_RUN", default="0")
+    DATABASES["default"]["TEST"] = {"NAME": str(RUN_DIR / f"test-{test_run}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )

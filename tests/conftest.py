@@ -56,3 +56,55 @@ def redis_conn():
     connection.flushdb()
     yield connection
     connection.flushdb()
+
+
+def database_url_for_subprocesses() -> str:
+    """The test database as a DATABASE_URL, for workers started as separate processes."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+
+
+def subprocess_env(**overrides: str) -> dict[str, str]:
+    import os
+
+    from django.conf import settings
+
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url_for_subprocesses(),
+        ADJUST_BASE_URL=settings.ADJUST_BASE_URL,
+        TENJIN_BASE_URL=settings.TENJIN_BASE_URL,
+        SEND_BACKOFF=",".join(str(d) for d in settings.SEND_BACKOFF),
+        HTTP_READ_TIMEOUT=str(settings.HTTP_READ_TIMEOUT),
+    )
+    env.update(overrides)
+    return env
+
+
+def run_worker() -> None:
+    """A real RQ worker (our SendWorker) in this process, until the send queue is empty."""
+    django_rq.get_worker("sends").work(burst=True)
+
+
+@pytest.fixture
+def emulator(live_server, settings, redis_conn):
+    """The project's own emulator, served over a real socket, as both MMPs' base URL."""
+    from events import transport
+    from events.emulator import registry
+
+    settings.ADJUST_BASE_URL = f"{live_server.url}/emulator/adjust"
+    settings.TENJIN_BASE_URL = f"{live_server.url}/emulator/tenjin"
+    # Retries go straight back on the queue, so one burst of the worker sees them through.
+    settings.SEND_BACKOFF = [0, 0, 0]
+    settings.SEND_BACKOFF_JITTER = 0
+    transport.reset_session()
+    registry.clear_faults()
+    yield registry
+    transport.reset_session()

@@ -31,6 +31,9 @@ class Command(BaseCommand):
         children: list[subprocess.Popen] = []
         redis_server = None
         env = dict(os.environ)
+        for name, provider in (("ADJUST_BASE_URL", "adjust"), ("TENJIN_BASE_URL", "tenjin")):
+            if "/emulator/" in getattr(settings, name):  # follow --port when the .env points at us
+                env[name] = f"http://127.0.0.1:{port}/emulator/{provider}"
         try:
             if "REDIS_URL" not in os.environ:
                 socket_path = settings.EMBEDDED_REDIS_SOCKET
@@ -40,7 +43,7 @@ class Command(BaseCommand):
             self.stdout.write("==> Migrating the database")
             call_command("migrate", interactive=False, verbosity=0)
             if not options["no_seed"]:
-                call_command("seed_demo", base_url=f"http://127.0.0.1:{port}")
+                call_command("seed_demo")
             self.ensure_admin()
             manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
             self.stdout.write("==> Starting a worker (with the scheduler) and the web server")
