@@ -21,10 +21,7 @@ else:
 # The Fernet key that encrypts MMP secrets at rest (app tokens, SDK keys, S2S security tokens).
 # Generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
 # Several keys, comma-separated, decrypt; the first one encrypts (for rotation).
-if DEBUG:
-    SECRETS_KEYS = env.list("SECRETS_KEY", default=[])
-else:
-    SECRETS_KEYS = env.list("SECRETS_KEY")
+SECRETS_KEYS = env.list("SECRETS_KEY", default=[]) if DEBUG else env.list("SECRETS_KEY")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
