@@ -1,0 +1,63 @@
+"""The emulator's endpoints: thin views over the checks in adjust.py and tenjin.py."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from events.emulator import adjust, faults, tenjin
+from events.emulator.wire import Incoming, json_answer
+
+ADJUST_EVENT = faults.Endpoint("adjust", adjust.check_event, adjust.INTERNAL_ERROR, adjust.TOO_MANY_REQUESTS)
+TENJIN_EVENT = faults.Endpoint("tenjin", tenjin.check_event, tenjin.INTERNAL_ERROR, tenjin.TOO_MANY_REQUESTS)
+TENJIN_PURCHASE = faults.Endpoint(
+    "tenjin", tenjin.check_purchase, tenjin.INTERNAL_ERROR, tenjin.TOO_MANY_REQUESTS
+)
+
+
+def emulator_enabled(view):
+    """404 unless EMULATOR_ENABLED, read per request so tests can flip it."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not settings.EMULATOR_ENABLED:
+            return HttpResponseNotFound()
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _serve(request: HttpRequest, endpoint: faults.Endpoint) -> HttpResponse:
+    answer, headers = faults.answer(endpoint, Incoming.from_request(request))
+    return json_answer(answer, headers)
+
+
+@csrf_exempt
+@emulator_enabled
+@require_http_methods(["GET", "POST"])
+def adjust_event(request: HttpRequest) -> HttpResponse:
+    return _serve(request, ADJUST_EVENT)
+
+
+@csrf_exempt
+@emulator_enabled
+@require_POST
+def adjust_gdpr_forget_device(request: HttpRequest) -> HttpResponse:
+    return json_answer(adjust.forget_device(Incoming.from_request(request), now=timezone.now()))
+
+
+@csrf_exempt
+@emulator_enabled
+@require_http_methods(["GET", "POST"])
+def tenjin_event(request: HttpRequest) -> HttpResponse:
+    return _serve(request, TENJIN_EVENT)
+
+
+@csrf_exempt
+@emulator_enabled
+@require_http_methods(["GET", "POST"])  # UNCONFIRMED: the SDK POSTs; GET is accepted too
+def tenjin_purchase(request: HttpRequest) -> HttpResponse:
+    return _serve(request, TENJIN_PURCHASE)
