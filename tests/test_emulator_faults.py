@@ -163,8 +163,8 @@ def test_set_faults_refuses_unknown_settings():
 
 
 def test_the_admin_shows_the_faults_and_the_recorded_events(admin_client, client):
-    registry.set_faults(error_500=0.25)
     adjust(client, callback_params='{"a":"b"}')
+    registry.set_faults(error_500=0.25)
     assert admin_client.get("/admin/emulator/emufaults/").status_code == 200
     assert admin_client.get("/admin/emulator/emurecordedevent/").status_code == 200
     event = registry.recorded_events().get()
