@@ -445,6 +445,13 @@ def test_it_reads_iso_with_milliseconds_and_offset(client):
 
 
 @pytest.mark.unconfirmed
+def test_it_reads_a_created_at_without_a_zone_as_utc(client):
+    moment = (timezone.now() - timedelta(days=2)).astimezone(UTC).replace(microsecond=0)
+    assert get(client, created_at=moment.strftime("%Y-%m-%dT%H:%M:%S")).status_code == 200
+    assert events().get().event_at == moment
+
+
+@pytest.mark.unconfirmed
 def test_it_answers_400_for_an_unreadable_created_at(client):
     assert error_of(get(client, created_at="yesterday")) == "Event request failed (Bad event state)"
 
@@ -455,6 +462,7 @@ def test_created_at_unix_wins_over_created_at(client):
     assert events().get().event_at == moment
 
 
+@pytest.mark.unconfirmed
 def test_it_answers_400_for_an_event_older_than_58_days(client):
     response = get(client, created_at_unix=unix(timezone.now() - timedelta(days=58, minutes=1)))
     assert response.status_code == 400
@@ -484,6 +492,12 @@ def test_the_order_is_kept_per_event_token(client):
     assert (
         get(client, event_token="s2spur", created_at_unix=unix(now - timedelta(hours=2))).status_code == 200
     )
+
+
+@pytest.mark.unconfirmed
+def test_an_event_without_a_time_is_never_out_of_order(client):
+    assert get(client, created_at_unix=unix(timezone.now() + timedelta(hours=1))).status_code == 200
+    assert get(client).status_code == 200
 
 
 @pytest.mark.unconfirmed
@@ -532,6 +546,7 @@ def test_a_lenient_app_does_not_install_a_malformed_device_id(client):
     assert error_of(response) == "Event request failed (Device not found)"
 
 
+@pytest.mark.unconfirmed
 def test_a_lenient_app_does_not_install_a_zeroed_advertising_id(client):
     registry.register_adjust_app(ADJUST_APP, lenient_devices=True)
     assert get(client, idfa="00000000-0000-0000-0000-000000000000").status_code == 404

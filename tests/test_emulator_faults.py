@@ -58,12 +58,22 @@ def test_a_scripted_500_answers_tenjins_internal_error(client):
     assert recorded() == 0
 
 
+@pytest.mark.unconfirmed
 def test_a_scripted_429_says_when_to_retry(client):
     registry.set_faults(script=["429"], retry_after_seconds=7)
     response = adjust(client)
     assert response.status_code == 429
+    assert response.json() == {"error": "Event request failed (Too many requests)"}
     assert response["Retry-After"] == "7"
     assert recorded() == 0
+
+
+@pytest.mark.unconfirmed
+def test_a_scripted_429_answers_tenjins_too_many_requests(client):
+    registry.script_faults(["429"])
+    response = tenjin(client)
+    assert (response.status_code, response.json()) == (429, {"code": 429, "message": "too many requests"})
+    assert response["Retry-After"] == "1"
 
 
 def test_500_after_record_records_the_event_so_a_retry_duplicates_it(client):
