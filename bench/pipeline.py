@@ -3,7 +3,7 @@
 Both hit the same fast local receiver in the same run. The pipeline: validate, Delivery row,
 enqueue after commit, a real SendWorker process, HTTP, Attempt row, final status.
 
-    .venv/bin/python bench/pipeline.py [-n 2000] [--batch]
+    .venv/bin/python bench/pipeline.py [-n 2000] [--batch] [--workers 2]
 
 Uses DATABASE_URL and REDIS_URL when set (a database named *_bench and the Redis db are wiped),
 else a SQLite file under .run/ and an embedded Redis. The last line is `pipeline/bare ratio: X.XX`.
@@ -47,8 +47,11 @@ def setup_django(base_url: str) -> None:
     os.environ.setdefault("SECRET_KEY", "bench")
     os.environ.setdefault("SECRETS_KEY", "bXlxsBLIH36pIUPZ6tYrF7b7mR0pV8wKc2XqHq5LQmA=")
     os.environ["DEBUG"] = "false"
-    os.environ["ADJUST_BASE_URL"] = base_url + "/adjust"
-    os.environ["TENJIN_BASE_URL"] = base_url + "/tenjin"
+    # The receiver stands in for the local emulator (plain http is only allowed there outside DEBUG,
+    # and DEBUG would slow Django down by logging every query).
+    os.environ["EMULATOR_ENABLED"] = "true"
+    os.environ["ADJUST_BASE_URL"] = base_url + "/emulator/adjust"
+    os.environ["TENJIN_BASE_URL"] = base_url + "/emulator/tenjin"
     os.environ["DJANGO_SETTINGS_MODULE"] = "s2sadmin.settings"
     database = os.environ.get("DATABASE_URL")
     if database:
@@ -91,12 +94,14 @@ def pipeline_rate(n: int) -> float:
     app.security_tokens.create(label="bench", value="x" * 32)
     fields = {"device_ids": {"idfa": IDFA}, "callback_params": {"order": "42"}, "environment": "sandbox"}
 
-    worker = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "rqworker", "sends", "--with-scheduler"],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "rqworker", "sends", "--with-scheduler"],
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(ARGS.workers)
+    ]
     try:
         time.sleep(3)  # let the worker register and import everything
         started = time.perf_counter()
@@ -120,13 +125,15 @@ def pipeline_rate(n: int) -> float:
             done = Delivery.objects.filter(status=Status.DELIVERED).count()
             if done >= n:
                 break
-            if worker.poll() is not None:
-                raise SystemExit("the worker died")
+            if any(worker.poll() is not None for worker in workers):
+                raise SystemExit("a worker died")
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
     finally:
-        worker.terminate()
-        worker.wait(10)
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(10)
     assert Delivery.objects.exclude(status=Status.DELIVERED).count() == 0
     return n / elapsed
 
@@ -144,9 +151,10 @@ def main() -> None:
             os.environ["REDIS_URL"] = embedded_redis.url_for(socket_path)
         setup_django(base_url)
         n = ARGS.n
-        bare = bare_rate(base_url + "/adjust/event", n)
+        bare = bare_rate(base_url + "/emulator/adjust/event", n)
         piped = pipeline_rate(n)
-        print(f"events: {n}  database: {os.environ['DATABASE_URL'].split(':')[0]}  batch: {ARGS.batch}")
+        database = os.environ["DATABASE_URL"].split(":")[0]
+        print(f"events: {n}  database: {database}  batch: {ARGS.batch}  workers: {ARGS.workers}")
         print(f"bare requests.Session loop: {bare:8.1f} events/s")
         print(f"whole pipeline:             {piped:8.1f} events/s")
         print(f"pipeline/bare ratio: {piped / bare:.2f}")
@@ -160,5 +168,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--batch", action="store_true", help="bulk insert + batched enqueue (API path)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default: one per core)")
     ARGS = parser.parse_args()
     main()

@@ -6,6 +6,7 @@ transport sends. A claim is a conditional update, so a job that runs twice canno
 
 import logging
 import random
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,11 +15,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from events import transport
-from events.models import Attempt, Delivery, Outcome, SecurityToken, Status
+from events.models import App, Attempt, Delivery, EventToken, Outcome, SecurityToken, Status
 from events.providers import Verdict, get_provider
 from events.secrets import Masker
 from events.sending import enqueue_retry
-from events.transport import HttpAnswer, OutboundRequest, TransportError
+from events.transport import HttpAnswer, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -31,29 +32,45 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
     close_old_connections()
     counts: dict[str, int] = {}
     try:
-        for delivery_id in delivery_ids:
-            result = send_one(delivery_id)
+        deliveries = claim(delivery_ids)
+        counts["skipped"] = len(set(delivery_ids)) - len(deliveries)
+        used_tokens: set[int] = set()
+        for delivery in deliveries:
+            result = attempt(delivery, used_tokens)
             counts[result] = counts.get(result, 0) + 1
+        if used_tokens:
+            SecurityToken.objects.filter(pk__in=used_tokens).update(last_used_at=timezone.now())
     finally:
         close_old_connections()
-    return counts
+    return {result: count for result, count in counts.items() if count}
 
 
-def claim(delivery_id: int) -> bool:
+def claim(delivery_ids: list[int]) -> list[Delivery]:
+    """Take the due deliveries among these ids for this run only, in one conditional update."""
     now = timezone.now()
-    claimed = (
-        Delivery.objects.filter(pk=delivery_id, status__in=(Status.QUEUED, Status.RETRYING))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLAIM_EARLY_TOLERANCE))
-        .update(status=Status.SENDING, claimed_at=now, attempt_count=F("attempt_count") + 1)
-    )
-    return claimed == 1
+    token = uuid.uuid4().hex
+    Delivery.objects.filter(pk__in=delivery_ids, status__in=(Status.QUEUED, Status.RETRYING)).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLAIM_EARLY_TOLERANCE)
+    ).update(status=Status.SENDING, claimed_at=now, claim_token=token, attempt_count=F("attempt_count") + 1)
+    deliveries = list(Delivery.objects.filter(pk__in=delivery_ids, claim_token=token, status=Status.SENDING))
+    # One App and EventToken instance each per batch: secrets are decrypted once, not per event.
+    apps = App.objects.in_bulk({d.app_id for d in deliveries})
+    event_tokens = EventToken.objects.in_bulk({d.event_token_id for d in deliveries})
+    for delivery in deliveries:
+        delivery.app = apps[delivery.app_id]
+        delivery.event_token = event_tokens[delivery.event_token_id]
+    order = {pk: i for i, pk in enumerate(delivery_ids)}
+    return sorted(deliveries, key=lambda d: order[d.pk])
 
 
 def send_one(delivery_id: int) -> str:
     """One attempt for one delivery; 'skipped' when another job has it or it is not due."""
-    if not claim(delivery_id):
-        return "skipped"
-    delivery = Delivery.objects.select_related("app", "event_token").get(pk=delivery_id)
+    (result,) = send_deliveries([delivery_id])
+    return result
+
+
+def attempt(delivery: Delivery, used_tokens: set[int]) -> str:
+    """One HTTP attempt for a claimed delivery, recorded before and after sending."""
     if not delivery.app.active:
         _finish_without_sending(delivery, "The app was deactivated in s2sadmin before this event went out.")
         return Status.FAILED
@@ -77,16 +94,17 @@ def send_one(delivery_id: int) -> str:
         error = exc
         verdict = provider.classify_error(exc)
     except Exception as exc:  # a bug of ours must not leave the delivery stuck in "sending"
-        log.exception("Sending delivery %s failed unexpectedly", delivery_id)
+        log.exception("Sending delivery %s failed unexpectedly", delivery.pk)
         error = TransportError("other", masker.text(f"s2sadmin failed while sending: {exc!r}"))
         verdict = Verdict(Outcome.RETRY, "", "s2sadmin hit an internal error; it will try again.")
-    return _record(delivery, attempt, request, answer, error, verdict, masker)
+    if request.security_token_id:
+        used_tokens.add(request.security_token_id)
+    return _record(delivery, attempt, answer, error, verdict, masker)
 
 
 def _record(
     delivery: Delivery,
     attempt: Attempt,
-    request: OutboundRequest,
     answer: HttpAnswer | None,
     error: TransportError | None,
     verdict: Verdict,
@@ -134,8 +152,6 @@ def _record(
             last_duration_ms=attempt.duration_ms,
             updated_at=now,
         )
-        if request.security_token_id:
-            SecurityToken.objects.filter(pk=request.security_token_id).update(last_used_at=now)
     if status == Status.RETRYING:
         enqueue_retry(delivery.pk, delay)
     return status

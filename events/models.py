@@ -62,7 +62,12 @@ class App(models.Model):
         return "SDK key" if self.provider == Provider.TENJIN else "App token"
 
     def active_security_token(self) -> "SecurityToken | None":
-        return self.security_tokens.filter(active=True).order_by("-created_at").first()
+        # Kept on the instance: a batch of sends (or a bulk validation) asks once per app.
+        if not hasattr(self, "_active_security_token"):
+            self._active_security_token = (
+                self.security_tokens.filter(active=True).order_by("-created_at").first()
+            )
+        return self._active_security_token
 
 
 class EventKind(models.TextChoices):
@@ -185,6 +190,8 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Which job run claimed it: lets one query claim a whole batch and find what it got.
+    claim_token = models.CharField(max_length=32, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
