@@ -767,3 +767,37 @@ def test_it_points_a_refused_destination_to_the_adjust_setting():
     verdict = adjust.classify_error(TransportError("not_allowed", "Refused to connect to evil.example."))
     assert verdict.outcome == Outcome.PERMANENT
     assert "Check ADJUST_BASE_URL" in verdict.explanation
+
+
+@pytest.mark.parametrize("name", ["os_version", "device_name", "device_type", "user_agent"])
+def test_it_passes_the_recommended_device_fields_through(adjust_app, name):
+    valid = adjust.validate(adjust_app, adjust_app.event_tokens.get(token="f0ob4r"),
+                            {"device_ids": {"idfa": IDFA}, name: "iPhone 15 / 17.5"})  # fmt: skip
+    assert valid.params[name] == "iPhone 15 / 17.5"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [({"att_status": "3"}, {"att_status": "3"}), ({"tracking_enabled": "0"}, {"tracking_enabled": "0"})],
+)
+def test_it_sends_one_tracking_status(adjust_app, fields, expected):
+    valid = adjust.validate(
+        adjust_app, adjust_app.event_tokens.get(token="f0ob4r"), {"device_ids": {"idfa": IDFA}, **fields}
+    )
+    assert {k: valid.params[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"att_status": "3", "tracking_enabled": "1"}, "not both"),
+        ({"att_status": "4"}, "att_status must be 0, 1, 2 or 3"),
+        ({"tracking_enabled": "yes"}, "tracking_enabled must be 1 or 0"),
+    ],
+)
+def test_it_rejects_a_bad_tracking_status(adjust_app, fields, message):
+    with pytest.raises(EventInvalid) as caught:
+        adjust.validate(
+            adjust_app, adjust_app.event_tokens.get(token="f0ob4r"), {"device_ids": {"idfa": IDFA}, **fields}
+        )
+    assert message in " ".join(caught.value.errors["att_status"])

@@ -51,7 +51,14 @@ FIELDS = (
     "ip_address",
     "user_agent",
     "os_name",
+    "os_version",
+    "device_name",
+    "device_type",
+    "att_status",
+    "tracking_enabled",
 )
+# Sent as given: the developer guide asks for these on every request for probabilistic matching.
+FREE_TEXT_FIELDS = ("user_agent", "os_version", "device_name", "device_type")
 # Wire order after the fixed s2s, event_token and app_token: the documentation's example order.
 ORDER_AFTER_IDS = (
     "created_at",
@@ -106,9 +113,11 @@ class AdjustProvider(MMPProvider):
         ip = errors.check("ip_address", _ipv4, fields.get("ip_address"))
         if ip:
             params["ip_address"] = ip
-        user_agent = errors.check("user_agent", text, fields.get("user_agent"), "user_agent")
-        if user_agent:
-            params["user_agent"] = user_agent
+        for name in FREE_TEXT_FIELDS:
+            value = errors.check(name, text, fields.get(name), name)
+            if value:
+                params[name] = value
+        params.update(errors.check("att_status", _tracking_status, fields) or {})
         os_name = errors.check("os_name", _os_name, fields.get("os_name"))
         if os_name:
             params["os_name"] = os_name
@@ -278,6 +287,19 @@ def _os_name(value: Any) -> str | None:
     if os_name is not None and os_name not in OS_NAMES:
         raise Problem(f"os_name must be one of Adjust's names: {', '.join(sorted(OS_NAMES))}.")
     return os_name
+
+
+def _tracking_status(fields: EventFields) -> dict[str, str]:
+    """att_status (iOS 14.5+ ATT, 0-3) or tracking_enabled (1/0): never both (§1.4)."""
+    att = text(fields.get("att_status"), "att_status")
+    tracking = text(fields.get("tracking_enabled"), "tracking_enabled")
+    if att is not None and tracking is not None:
+        raise Problem("Send att_status or tracking_enabled, not both (Adjust takes one or the other).")
+    if att is not None and att not in ("0", "1", "2", "3"):
+        raise Problem("att_status must be 0, 1, 2 or 3 (the iOS App Tracking Transparency status).")
+    if tracking is not None and tracking not in ("0", "1"):
+        raise Problem("tracking_enabled must be 1 or 0.")
+    return {"att_status": att} if att is not None else {"tracking_enabled": tracking} if tracking else {}
 
 
 def _request_size(request: OutboundRequest) -> int:
