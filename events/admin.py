@@ -24,7 +24,9 @@ class SecretInputForm(forms.ModelForm):
         field = self.fields["new_secret"]
         field.label = self.Meta.model._meta.get_field(self.write_only_field).verbose_name.capitalize()
         if current:
-            field.help_text = f"Stored: ••••{current[-4:] if len(current) >= 8 else ''}. Leave blank to keep it."
+            field.help_text = (
+                f"Stored: ••••{current[-4:] if len(current) >= 8 else ''}. Leave blank to keep it."
+            )
         else:
             field.required = True
 
@@ -67,7 +69,15 @@ class SecurityTokenInline(admin.TabularInline):
 @admin.register(App)
 class AppAdmin(admin.ModelAdmin):
     form = AppForm
-    list_display = ["name", "provider", "platform", "bundle_id", "masked_key", "default_environment", "active"]
+    list_display = [
+        "name",
+        "provider",
+        "platform",
+        "bundle_id",
+        "masked_key",
+        "default_environment",
+        "active",
+    ]
     list_filter = ["provider", "platform", "active"]
     search_fields = ["name", "bundle_id"]
     fields = ["name", "provider", "platform", "new_secret", "bundle_id", "default_environment", "active"]

@@ -114,9 +114,7 @@ def emulator_forgets_token(token: str) -> None:
 
 
 def test_a_tenjin_202_is_a_failure_not_a_success(emulator, tenjin):
-    from events.emulator.models import EmuTenjinKey
-
-    EmuTenjinKey.objects.update(enabled=False)  # Tenjin answers 202 "not logged" for a disabled key
+    emulator.set_tenjin_key_enabled(tenjin.app_key, False)  # Tenjin answers 202 "not logged" for it
     delivery = queue_tenjin(tenjin)
     run_worker()
     delivery.refresh_from_db()

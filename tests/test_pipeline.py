@@ -164,3 +164,16 @@ def test_a_retry_is_scheduled_by_rq_and_sent_by_a_worker_with_the_scheduler(demo
     assert (first.response_status, first.outcome) == (500, "retry")
     assert (second.response_status, second.outcome) == (200, "delivered")
     assert (second.started_at - first.finished_at).total_seconds() >= 0.7
+
+
+def test_seed_demo_refuses_to_run_without_the_emulator(settings):
+    settings.EMULATOR_ENABLED = False
+    with pytest.raises(CommandError, match="EMULATOR_ENABLED"):
+        call_command("seed_demo")
+
+
+def test_seed_demo_can_run_twice(demo):
+    call_command("seed_demo")
+    from events.models import App
+
+    assert sorted(App.objects.values_list("name", flat=True)) == ["Demo Adjust iOS", "Demo Tenjin Android"]

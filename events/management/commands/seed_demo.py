@@ -1,6 +1,7 @@
 """One Adjust and one Tenjin demo app, and the emulator's matching registry. Safe to run again."""
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from events.emulator import registry
@@ -36,6 +37,11 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
+        if not settings.EMULATOR_ENABLED:
+            # The emulator keeps the tokens it checks in plain text, like the fixtures they are.
+            raise CommandError(
+                "seed_demo sets up the MMP emulator: run it where EMULATOR_ENABLED is on (demo, development)."
+            )
         adjust = upsert_app(ADJUST)
         for name, token in ADJUST_EVENTS:
             EventToken.objects.get_or_create(app=adjust, token=token, defaults={"name": name})
