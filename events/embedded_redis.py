@@ -46,6 +46,7 @@ def start(socket_path: Path, timeout: float = 10.0) -> subprocess.Popen:
             "--loglevel", "warning",
         ],
         stdout=subprocess.DEVNULL,
+        start_new_session=True,  # a terminal's Ctrl-C must not stop it before its users
     )  # fmt: skip
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -67,16 +67,18 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping...")
         finally:
-            for child in children:
+            # The web server first, then the worker (SIGTERM: RQ finishes the job at hand), and
+            # Redis last, once nothing uses it.
+            for child in reversed(children):
                 if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
-            for child in children:
+                    child.send_signal(signal.SIGTERM)
                 try:
-                    child.wait(timeout=10)
+                    child.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     child.kill()
             if redis_server is not None:
                 embedded_redis.stop(redis_server)
+            self.stdout.write("Stopped.")
 
     def ensure_admin(self) -> None:
         users = get_user_model().objects
