@@ -4,6 +4,7 @@ over a socket -> Attempt rows holding the exact request and response."""
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from urllib.parse import parse_qsl
 
 import pytest
@@ -22,14 +23,26 @@ def demo(emulator):
     return emulator
 
 
-def start_worker(*flags: str) -> subprocess.Popen:
+def start_worker(*flags: str, output=subprocess.PIPE) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(settings.BASE_DIR / "manage.py"), "rqworker", "sends", *flags],
         env=subprocess_env(),
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+@contextmanager
+def worker_process():
+    """A real worker with RQ's scheduler, in its own process, for the length of the block."""
+    # Nobody reads its output while it runs: a full pipe would block it.
+    worker = start_worker("--with-scheduler", output=subprocess.DEVNULL)
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(10)
 
 
 def test_a_seeded_event_goes_from_send_event_through_a_worker_process_to_the_emulator(
@@ -88,14 +101,10 @@ def test_the_attempt_row_masks_the_secrets_it_sent(demo):
 
 
 def test_send_event_waits_and_prints_the_emulators_answer(demo, capsys):
-    worker = start_worker("--with-scheduler")
-    try:
+    with worker_process():
         call_command(
             "send_event", "Demo Adjust iOS", "f0ob4r", "--device", f"idfa={IDFA}", "--wait", "--timeout", "30"
         )
-    finally:
-        worker.terminate()
-        worker.wait(10)
     out = capsys.readouterr().out
     assert "Status: Delivered after 1 attempt(s)" in out
     assert "HTTP status: 200" in out
@@ -106,22 +115,17 @@ def test_send_event_exits_non_zero_and_explains_a_rejected_event(demo, capsys):
     from events.models import App, EventToken
 
     EventToken.objects.create(app=App.objects.get(name="Demo Adjust iOS"), name="Typo", token="zzzzzz")
-    worker = start_worker("--with-scheduler")
-    try:
-        with pytest.raises(CommandError, match="failed"):
-            call_command(
-                "send_event",
-                "Demo Adjust iOS",
-                "zzzzzz",
-                "--device",
-                f"idfa={IDFA}",
-                "--wait",
-                "--timeout",
-                "30",
-            )
-    finally:
-        worker.terminate()
-        worker.wait(10)
+    with worker_process(), pytest.raises(CommandError, match="failed"):
+        call_command(
+            "send_event",
+            "Demo Adjust iOS",
+            "zzzzzz",
+            "--device",
+            f"idfa={IDFA}",
+            "--wait",
+            "--timeout",
+            "30",
+        )
     out = capsys.readouterr().out
     assert "HTTP status: 400" in out
     assert "MMP answer: Invalid event token" in out
@@ -149,16 +153,12 @@ def test_a_retry_is_scheduled_by_rq_and_sent_by_a_worker_with_the_scheduler(demo
     settings.SEND_BACKOFF = [1]
     demo.script_faults(["500", "pass"])
     call_command("send_event", "Demo Adjust iOS", "f0ob4r", "--device", f"idfa={IDFA}")
-    worker = start_worker("--with-scheduler")
-    try:
+    with worker_process():
         deadline = time.monotonic() + 30
         delivery = Delivery.objects.get()
         while delivery.status != Status.DELIVERED and time.monotonic() < deadline:
             time.sleep(0.2)
             delivery.refresh_from_db()
-    finally:
-        worker.terminate()
-        worker.wait(10)
     assert delivery.status == Status.DELIVERED
     first, second = delivery.attempts.order_by("number")
     assert (first.response_status, first.outcome) == (500, "retry")
