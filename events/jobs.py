@@ -75,7 +75,11 @@ def attempt(delivery: Delivery, used_tokens: set[int]) -> str:
         _finish_without_sending(delivery, "The app was deactivated in s2sadmin before this event went out.")
         return Status.FAILED
     provider = get_provider(delivery.app)
-    request = provider.build(delivery.app, delivery.event_token, delivery.params)
+    try:
+        request = provider.build(delivery.app, delivery.event_token, delivery.params)
+    except Exception as exc:  # e.g. a secret that SECRETS_KEY cannot decrypt: fixable, so retry later
+        log.exception("Cannot build the request of delivery %s", delivery.pk)
+        return _retry_without_sending(delivery, f"s2sadmin could not build the request: {exc}")
     masker = Masker(request.secrets)
     attempt = Attempt.objects.create(
         delivery=delivery,
@@ -171,6 +175,25 @@ def _next_status(attempts_made: int, outcome: Outcome, retry_after: float | None
         # The MMP said when to come back: never sooner than that, within reason.
         delay = max(delay, min(retry_after, settings.SEND_RETRY_AFTER_MAX))
     return Status.RETRYING, delay
+
+
+def _retry_without_sending(delivery: Delivery, explanation: str) -> str:
+    """Nothing went out, so the claim's attempt does not count; back to the backoff schedule."""
+    status, delay = _next_status(delivery.attempt_count, Outcome.RETRY, None)
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
+        status=status,
+        attempt_count=F("attempt_count") - 1 if status == Status.RETRYING else F("attempt_count"),
+        next_attempt_at=now + timedelta(seconds=delay) if status == Status.RETRYING else None,
+        finished_at=None if status == Status.RETRYING else now,
+        last_outcome=Outcome.RETRY,
+        last_message="",
+        last_explanation=explanation,
+        updated_at=now,
+    )
+    if status == Status.RETRYING:
+        enqueue_retry(delivery.pk, delay)
+    return status
 
 
 def _finish_without_sending(delivery: Delivery, explanation: str) -> None:

@@ -57,17 +57,44 @@ def mask(value: str) -> str:
     return MASK + value[-4:]
 
 
+class Ciphertext(str):
+    """A value as stored: still encrypted."""
+
+
+class _DecryptOnAccess:
+    """Rows load with the ciphertext; it is decrypted only when code reads the secret, so pages
+    that list apps never decrypt, and a key problem surfaces where the secret is used."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__.get(self.name)
+        if isinstance(value, Ciphertext):
+            value = instance.__dict__[self.name] = decrypt(value)
+        return value
+
+    def __set__(self, instance, value):
+        instance.__dict__[self.name] = value
+
+
 class EncryptedTextField(models.TextField):
     """A text column that holds a Fernet token; Python code sees the plain value."""
+
+    def contribute_to_class(self, cls, name, *args, **kwargs):
+        super().contribute_to_class(cls, name, *args, **kwargs)
+        setattr(cls, self.attname, _DecryptOnAccess(self.attname))
 
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":
             return value
-        return decrypt(value)
+        return Ciphertext(value)
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
-        if value is None or value == "":
+        if value is None or value == "" or isinstance(value, Ciphertext):
             return value
         return encrypt(value)
 

@@ -279,3 +279,18 @@ def test_sending_stamps_the_security_tokens_last_use(emulator, adjust, adjust_se
     run_worker()
     adjust_security_token.refresh_from_db()
     assert adjust_security_token.last_used_at is not None
+
+
+def test_a_secret_that_cannot_be_decrypted_sends_nothing_and_waits_for_a_fix(emulator, adjust, settings):
+    from cryptography.fernet import Fernet
+
+    delivery = queue_adjust(adjust)
+    settings.SEND_BACKOFF = [300]
+    settings.SECRETS_KEYS = [Fernet.generate_key().decode()]  # the key changed without re-encrypting
+    run_worker()
+    delivery.refresh_from_db()
+    assert delivery.status == Status.RETRYING
+    assert delivery.attempt_count == 0
+    assert delivery.attempts.count() == 0
+    assert "cannot be decrypted with SECRETS_KEY" in delivery.last_explanation
+    assert len(emulator.recorded_events()) == 0

@@ -86,3 +86,12 @@ def test_a_malformed_key_is_reported_as_configuration(settings):
     settings.SECRETS_KEYS = ["not-a-key"]
     with pytest.raises(ImproperlyConfigured, match="Fernet keys"):
         encrypt("value")
+
+
+def test_secrets_are_decrypted_only_when_read(adjust_app, settings):
+    settings.SECRETS_KEYS = [Fernet.generate_key().decode()]
+    app = App.objects.get(pk=adjust_app.pk)  # loading and listing never decrypt
+    assert app.name == "Demo Adjust iOS"
+    assert app.app_key_last4 == "b54d"
+    with pytest.raises(ImproperlyConfigured):
+        app.app_key  # noqa: B018
