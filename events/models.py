@@ -192,11 +192,14 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     # Which job run claimed it: lets one query claim a whole batch and find what it got.
     claim_token = models.CharField(max_length=32, blank=True)
+    # The RQ worker that claimed it, so a reconciler can tell a dead worker's claims.
+    claimed_by = models.CharField(max_length=200, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"
         ordering = ["-created_at", "-id"]
+        permissions = [("send_event", "Can send test events and resend deliveries")]
         constraints = [
             models.UniqueConstraint(fields=["app", "idempotency_key"], name="unique_idempotency_key_per_app")
         ]
@@ -247,3 +250,45 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"Attempt {self.number} of delivery {self.delivery_id}"
+
+
+class OrderMark(models.Model):
+    """The newest event time Adjust accepted per (app, device, event token): Adjust rejects an
+    older one, so s2sadmin refuses it before it goes out."""
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="+")
+    event_token = models.ForeignKey(EventToken, on_delete=models.CASCADE, related_name="+")
+    device_id = models.CharField(max_length=255)
+    newest_event_time = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["app", "event_token", "device_id"], name="unique_order_mark")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} / {self.event_token_id}: {self.newest_event_time:%Y-%m-%d %H:%M:%S}"
+
+
+class AuditEntry(models.Model):
+    """Who changed which app or token, when, and what changed; never a secret value."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True, help_text="Kept if the user is deleted.")
+    action = models.CharField(max_length=50)  # e.g. "app.created", "security_token.rotated"
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=50, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    app = models.ForeignKey(App, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changes = models.JSONField(default=dict, blank=True)  # field -> [before, after]; secrets masked
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"

@@ -108,3 +108,62 @@ def emulator(live_server, settings, redis_conn):
     registry.clear_faults()
     yield registry
     transport.reset_session()
+
+
+# --- The cast: one user per role ------------------------------------------------------------
+
+PASSWORD = "correct-horse-battery-staple"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+
+
+def make_user(username: str, role: str | None):
+    from django.contrib.auth import get_user_model
+
+    from events.roles import assign_role
+
+    user = get_user_model().objects.create_user(username, password=PASSWORD)
+    if role:
+        assign_role(user, role)
+    return user
+
+
+@pytest.fixture
+def admin(db):
+    return make_user("alice-admin", "admin")
+
+
+@pytest.fixture
+def marketer(db):
+    return make_user("mark-marketer", "marketer")
+
+
+@pytest.fixture
+def viewer(db):
+    return make_user("vera-viewer", "viewer")
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but with no role at all."""
+    return make_user("olly-outsider", None)
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) -> the test client, logged in as that user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, not a Playwright download (stack notes §7)."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

@@ -1,0 +1,26 @@
+"""Helpers every dashboard view uses: load an object this user may see, or 404."""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from events.models import App, Delivery, EventToken
+
+
+def require_perm(request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def get_app_for_user(request, pk: int) -> App:
+    require_perm(request, "events.view_app")
+    return get_object_or_404(App, pk=pk)
+
+
+def get_event_token_for_user(request, app: App, pk: int) -> EventToken:
+    require_perm(request, "events.view_eventtoken")
+    return get_object_or_404(EventToken, pk=pk, app=app)
+
+
+def get_delivery_for_user(request, pk: int) -> Delivery:
+    require_perm(request, "events.view_delivery")
+    return get_object_or_404(Delivery.objects.select_related("app", "event_token"), pk=pk)
