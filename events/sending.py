@@ -63,6 +63,29 @@ def create_delivery(
     return row, True
 
 
+def resend_delivery(original: Delivery, *, user=None) -> Delivery:
+    """A new delivery with the same validated parameters, queued now; the original stays as it was.
+
+    The parameters were validated when the original was created; sending them again is a new
+    event for the log (its own attempts), linked to the one it repeats.
+    """
+    row = Delivery(
+        app=original.app,
+        event_token=original.event_token,
+        source=original.source,
+        params=original.params,
+        environment=original.environment,
+        device_id_type=original.device_id_type,
+        device_id=original.device_id,
+        resent_from=original,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    with transaction.atomic():
+        row.save()
+        transaction.on_commit(lambda: enqueue_deliveries([row.pk]))
+    return row
+
+
 def send_queue() -> django_rq.queues.DjangoRQ:
     # commit_mode="auto": callers already enqueue from on_commit, so no second deferral.
     return django_rq.get_queue(settings.SEND_QUEUE, commit_mode="auto")

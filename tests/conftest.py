@@ -1,7 +1,12 @@
 """The shared cast: apps and tokens for each provider, a clean Redis, and the emulator over HTTP."""
 
+import subprocess
+import sys
+from contextlib import contextmanager
+
 import django_rq
 import pytest
+from django.conf import settings
 
 from events.models import App, EventKind, EventToken, Platform, Provider, SecurityToken
 
@@ -86,6 +91,21 @@ def subprocess_env(**overrides: str) -> dict[str, str]:
     )
     env.update(overrides)
     return env
+
+
+@contextmanager
+def worker_process():
+    """A real worker with RQ's scheduler, in its own process, for the length of the block."""
+    worker = subprocess.Popen(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "rqworker", "sends", "--with-scheduler"],
+        env=subprocess_env(),
+        stdout=subprocess.DEVNULL,  # nobody reads it while it runs: a full pipe would block it
+    )
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(10)
 
 
 def run_worker() -> None:

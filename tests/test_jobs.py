@@ -294,3 +294,19 @@ def test_a_secret_that_cannot_be_decrypted_sends_nothing_and_waits_for_a_fix(emu
     assert delivery.attempts.count() == 0
     assert "cannot be decrypted with SECRETS_KEY" in delivery.last_explanation
     assert len(emulator.recorded_events()) == 0
+
+
+def test_a_resend_is_a_new_delivery_linked_to_the_original(emulator, adjust, marketer):
+    from events.sending import resend_delivery
+
+    emulator.script_faults(["429"])
+    emulator.set_faults(retry_after_seconds=600)
+    original = queue_adjust(adjust)
+    run_worker()
+    again = resend_delivery(original, user=marketer)
+    run_worker()
+    again.refresh_from_db()
+    original.refresh_from_db()
+    assert again.status == Status.DELIVERED
+    assert (again.resent_from, again.created_by, again.params) == (original, marketer, original.params)
+    assert original.status == Status.RETRYING

@@ -4,7 +4,6 @@ over a socket -> Attempt rows holding the exact request and response."""
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from urllib.parse import parse_qsl
 
 import pytest
@@ -12,7 +11,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from events.models import Attempt, Delivery, Status
-from tests.conftest import ADJUST_APP_TOKEN, IDFA, run_worker, subprocess_env
+from tests.conftest import ADJUST_APP_TOKEN, IDFA, run_worker, subprocess_env, worker_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,18 +30,6 @@ def start_worker(*flags: str, output=subprocess.PIPE) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
     )
-
-
-@contextmanager
-def worker_process():
-    """A real worker with RQ's scheduler, in its own process, for the length of the block."""
-    # Nobody reads its output while it runs: a full pipe would block it.
-    worker = start_worker("--with-scheduler", output=subprocess.DEVNULL)
-    try:
-        yield worker
-    finally:
-        worker.terminate()
-        worker.wait(10)
 
 
 def test_a_seeded_event_goes_from_send_event_through_a_worker_process_to_the_emulator(

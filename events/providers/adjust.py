@@ -1,6 +1,7 @@
 """Adjust's S2S `/event` API (mmp-apis.md §1): its rules, its request, its answers."""
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -29,6 +30,7 @@ from events.providers.common import (
 )
 from events.transport import HttpAnswer, OutboundRequest, TransportError
 
+APP_TOKEN_SHAPE = re.compile(r"[a-z0-9]+")
 MIN_REVENUE = Decimal("0.001")
 MAX_REVENUE = Decimal("100000000000")
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -139,6 +141,31 @@ class AdjustProvider(MMPProvider):
             event_time=event_time,
             warnings=tuple(warnings),
         )
+
+    def validate_app(self, app: App) -> tuple[dict[str, list[str]], list[str]]:
+        errors: dict[str, list[str]] = {}
+        warnings = []
+        token = app.app_key or ""
+        if token and not APP_TOKEN_SHAPE.fullmatch(token):
+            # UNCONFIRMED: Adjust documents no format; every example is lowercase letters and digits,
+            # so anything else is most likely a paste mistake.
+            errors["app_key"] = ["An Adjust app token is lowercase letters and digits, like 4w565xzmb54d."]
+        elif token and len(token) != 12:
+            warnings.append(f"Adjust app tokens are usually 12 characters; this one has {len(token)}.")
+        return errors, warnings
+
+    def to_fields(self, params: Mapping[str, str]) -> dict[str, Any]:
+        fields: dict[str, Any] = {"device_ids": {n: v for n, v in params.items() if n in adjust_ids.BY_NAME}}
+        for name, value in params.items():
+            if name in fields["device_ids"]:
+                continue
+            if name in ("callback_params", "partner_params"):
+                fields[name] = json.loads(value)
+            elif name in ("created_at", "created_at_unix"):
+                fields["created_at"] = value
+            else:
+                fields[name] = value
+        return fields
 
     def build(self, app: App, event_token: EventToken, params: Mapping[str, str]) -> OutboundRequest:
         fixed = {"s2s": "1", "event_token": event_token.token, "app_token": app.app_key}

@@ -66,6 +66,14 @@ class MMPProvider(ABC):
         """Check the event against the MMP's rules; raise EventInvalid with errors per field."""
 
     @abstractmethod
+    def validate_app(self, app: App) -> tuple[dict[str, list[str]], list[str]]:
+        """The app's own settings for this MMP: (errors per App field, warnings)."""
+
+    @abstractmethod
+    def to_fields(self, params: Mapping[str, str]) -> dict[str, Any]:
+        """Stored wire parameters back to the input fields validate() takes (to clone an event)."""
+
+    @abstractmethod
     def build(self, app: App, event_token: EventToken, params: Mapping[str, str]) -> OutboundRequest:
         """The exact HTTP request, secrets included (and listed in `secrets` for masking)."""
 

@@ -131,6 +131,21 @@ class TenjinProvider(MMPProvider):
             device_id=params[id_type],
         )
 
+    def validate_app(self, app: App) -> tuple[dict[str, list[str]], list[str]]:
+        errors: dict[str, list[str]] = {}
+        if app.platform not in PLATFORMS:
+            errors["platform"] = [f"Tenjin apps are one of: {', '.join(PLATFORMS)}."]
+        if not (app.bundle_id or "").strip():
+            errors["bundle_id"] = ["Tenjin finds the app by its bundle id and platform: give the bundle id."]
+        if app.default_environment != Environment.PRODUCTION:
+            errors["default_environment"] = ["Tenjin keeps no sandbox: its apps send to production."]
+        return errors, []
+
+    def to_fields(self, params: Mapping[str, str]) -> dict[str, Any]:
+        fields: dict[str, Any] = {"device_ids": {n: v for n, v in params.items() if n in DEVICE_ID_TYPES}}
+        fields.update({n: v for n, v in params.items() if n not in DEVICE_ID_TYPES})
+        return fields
+
     def build(self, app: App, event_token: EventToken, params: Mapping[str, str]) -> OutboundRequest:
         purchase = event_token.kind == EventKind.PURCHASE
         fixed = {"bundle_id": app.bundle_id, "platform": app.platform, "sdk_version": "server"}
