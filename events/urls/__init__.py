@@ -4,9 +4,11 @@ tokens, users, audit) for admins."""
 from django.urls import include, path
 
 from events import views
+from events.api import urls as api_urls
 
 urlpatterns = [
     path("health/", views.health, name="health"),
+    path("api/v1/", api_urls()),
     path("manage/", include("events.urls.manage")),
     path("", include("events.urls.dashboard")),
 ]

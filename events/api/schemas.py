@@ -1,0 +1,91 @@
+"""The API's request and response shapes; the OpenAPI document is generated from these."""
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+MAX_BATCH = 1000
+
+
+class EventIn(Schema):
+    """One event, in a shape that maps onto each MMP's rules."""
+
+    id: str | None = Field(
+        None, max_length=100, description="Your id for this event: sending it again queues it once."
+    )
+    app: str | int = Field(..., description="App name or id (one this API key may send to).")
+    event: str = Field(..., description="Adjust event token or Tenjin event name (or its readable name).")
+    device_ids: dict[str, Any] = Field(
+        default_factory=dict,
+        description='Device ids by type, e.g. {"idfa": "..."}; Tenjin: advertising_id, '
+        "developer_device_id, analytics_installation_id.",
+    )
+    callback_params: dict[str, Any] | None = Field(None, description="Flat object of strings (Adjust).")
+    partner_params: dict[str, Any] | None = Field(None, description="Flat object of strings (Adjust).")
+    revenue: str | float | None = None
+    currency: str | None = Field(None, description="ISO 4217 code, e.g. EUR.")
+    created_at: str | int | None = Field(None, description="Unix seconds or ISO 8601 with a zone (Adjust).")
+    environment: str | None = Field(None, description="sandbox or production; default: the app's.")
+    ip_address: str | None = None
+    user_agent: str | None = None
+    fields: dict[str, Any] | None = Field(
+        None,
+        description="Other fields of the app's MMP by their wire names, e.g. os_version, value, product_id.",
+    )
+
+
+class EventBatchIn(Schema):
+    events: list[EventIn] = Field(..., min_length=1, max_length=MAX_BATCH)
+
+
+class ItemOut(Schema):
+    index: int
+    id: str | None
+    status: str = Field(
+        ..., description="accepted, duplicate (queued before: delivery_id is that one's) or rejected."
+    )
+    delivery_id: int | None = None
+    errors: dict[str, list[str]] = Field(default_factory=dict, description="Rejected: messages per field.")
+
+
+class BatchOut(Schema):
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[ItemOut]
+
+
+class AttemptOut(Schema):
+    number: int
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str
+    response_status: int | None
+    mmp_message: str
+    explanation: str
+    error: str
+    duration_ms: float | None
+
+
+class DeliveryOut(Schema):
+    id: int
+    app: str
+    event: str
+    environment: str
+    status: str
+    final: bool
+    ambiguous: bool
+    attempt_count: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    last_http_status: int | None
+    last_message: str
+    last_explanation: str
+    last_response_body: str
+    attempts: list[AttemptOut]
+
+
+class ErrorOut(Schema):
+    error: str
+    details: list[dict[str, Any]] | None = None

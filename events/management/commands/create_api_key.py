@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from events.apikeys import create_api_key
+from events.models import App
+
+
+class Command(BaseCommand):
+    help = "Create an API key for the ingestion API, scoped to some apps; the key is printed once."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("--app", action="append", required=True, help="App name (repeatable).")
+        parser.add_argument("--rate-limit", type=int, default=600, help="Requests per minute (default 600).")
+
+    def handle(self, *args, **options):
+        apps = list(App.objects.filter(name__in=options["app"]))
+        missing = sorted(set(options["app"]) - {app.name for app in apps})
+        if missing:
+            raise CommandError(f"No app named {', '.join(repr(m) for m in missing)}.")
+        key, raw = create_api_key(options["name"], apps, rate_limit_per_minute=options["rate_limit"])
+        self.stdout.write(f"API key {key.name!r} for {', '.join(a.name for a in apps)}:\n{raw}")
+        self.stderr.write("Store it now: it is not kept and cannot be shown again.")
