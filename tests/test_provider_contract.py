@@ -56,3 +56,11 @@ def test_tenjin_fields_survive_validate_then_to_fields(tenjin_app):
     }  # fmt: skip
     valid = provider.validate(tenjin_app, token, fields)
     assert provider.validate(tenjin_app, token, provider.to_fields(valid.params)).params == valid.params
+
+
+def test_device_id_types_follow_the_apps_platform(adjust_app, tenjin_app):
+    adjust_types = get_provider(adjust_app).device_id_types(adjust_app)
+    assert adjust_types[0] == "idfa" and "gps_adid" not in adjust_types
+    assert get_provider(tenjin_app).device_id_types(tenjin_app) == [
+        "advertising_id", "developer_device_id", "analytics_installation_id",
+    ]  # fmt: skip

@@ -142,6 +142,9 @@ class AdjustProvider(MMPProvider):
             warnings=tuple(warnings),
         )
 
+    def device_id_types(self, app: App) -> list[str]:
+        return list(adjust_ids.names_for(app.platform))
+
     def validate_app(self, app: App) -> tuple[dict[str, list[str]], list[str]]:
         errors: dict[str, list[str]] = {}
         warnings = []

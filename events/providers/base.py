@@ -66,6 +66,10 @@ class MMPProvider(ABC):
         """Check the event against the MMP's rules; raise EventInvalid with errors per field."""
 
     @abstractmethod
+    def device_id_types(self, app: App) -> list[str]:
+        """The device id names this app's events may carry, preferred first (forms, CSV columns)."""
+
+    @abstractmethod
     def validate_app(self, app: App) -> tuple[dict[str, list[str]], list[str]]:
         """The app's own settings for this MMP: (errors per App field, warnings)."""
 

@@ -131,6 +131,9 @@ class TenjinProvider(MMPProvider):
             device_id=params[id_type],
         )
 
+    def device_id_types(self, app: App) -> list[str]:
+        return list(DEVICE_ID_TYPES)
+
     def validate_app(self, app: App) -> tuple[dict[str, list[str]], list[str]]:
         errors: dict[str, list[str]] = {}
         if app.platform not in PLATFORMS:
