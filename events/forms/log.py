@@ -1,0 +1,80 @@
+"""The request log's filters: a GET form, so a filtered log is a URL to share."""
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from events.models import App, Environment, EventToken, Source, Status
+
+PERIODS = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+
+
+def _blank(choices) -> list[tuple[str, str]]:
+    return [("", "any"), *choices]
+
+
+class EventChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: EventToken) -> str:
+        return f"{obj.app.name} · {obj.name} ({obj.token})"
+
+
+class LogFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"placeholder": "delivery id, device id or text of the answer", "type": "search"}
+        ),
+    )
+    app = forms.ModelChoiceField(queryset=App.objects.order_by("name"), required=False, empty_label="any")
+    event = EventChoiceField(
+        queryset=EventToken.objects.select_related("app").order_by("app__name", "name"),
+        required=False,
+        empty_label="any",
+    )
+    status = forms.ChoiceField(choices=_blank(Status.choices), required=False)
+    http = forms.RegexField(
+        regex=r"^\s*(\d{3}|[1-5]xx|none)\s*$",
+        required=False,
+        label="HTTP status",
+        error_messages={"invalid": "An HTTP status like 404, a class like 4xx, or none."},
+        widget=forms.TextInput(attrs={"placeholder": "200, 4xx, none", "size": 8}),
+    )
+    source = forms.ChoiceField(choices=_blank(Source.choices), required=False)
+    environment = forms.ChoiceField(choices=_blank(Environment.choices), required=False)
+    period = forms.ChoiceField(
+        choices=_blank([(key, f"last {key}") for key in PERIODS]), required=False, label="Time"
+    )
+    since = forms.DateTimeField(
+        required=False,
+        input_formats=DATETIME_FORMATS,
+        label="From (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    until = forms.DateTimeField(
+        required=False,
+        input_formats=DATETIME_FORMATS,
+        label="Until (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def filters(self) -> dict[str, Any]:
+        """The cleaned filters for log_query.filtered (empty when the form is invalid)."""
+        if not self.is_valid():
+            return {}
+        data = dict(self.cleaned_data)
+        if data.get("period"):
+            since = timezone.now() - PERIODS[data["period"]]
+            data["since"] = max(since, data["since"]) if data.get("since") else since
+        return data
+
+    def active(self) -> bool:
+        return any(self.data.get(name) for name in self.fields)

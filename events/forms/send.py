@@ -1,0 +1,319 @@
+"""The test-event form: the fields follow the app's MMP; the MMP's own validation decides what is sent.
+
+The form only collects input and hands it to the provider as the provider-neutral fields
+(`events.providers.base.EventFields`); it does not re-check formats, so the rules live in one
+place. The provider's errors come back by field name and are put next to the matching input.
+"""
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from events.models import App, Environment, EventKind, EventToken, Provider
+from events.providers import adjust_ids, tenjin
+from events.providers.common import CURRENCY_CODES
+
+COMMON_CURRENCIES = ("USD", "EUR", "GBP", "JPY", "CNY", "INR", "BRL", "KRW", "CAD", "AUD")
+# Errors about a group of inputs (the device id rows, the parameter rows), shown above the group.
+BLOCKS = ("device_ids", "callback_params", "partner_params")
+
+
+def currency_choices() -> list[tuple[str, Any]]:
+    rest = sorted(CURRENCY_CODES - set(COMMON_CURRENCIES))
+    return [
+        ("", "— none —"),
+        ("Common", [(c, c) for c in COMMON_CURRENCIES]),
+        ("All ISO 4217", [(c, c) for c in rest]),
+    ]
+
+
+def adjust_time_now() -> str:
+    """Now, in the layout Adjust documents (2017-01-02T15:04:05.000+0000)."""
+    return timezone.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+class HintedSelect(forms.Select):
+    """A select whose options carry data-* attributes (an id type's format, an event's kind)."""
+
+    def __init__(self, hints: Mapping[str, Mapping[str, str]], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hints = hints
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        option["attrs"].update(self.hints.get(str(value), {}))
+        return option
+
+
+def _text(label: str = "", *, example: str = "", help_text: str = "", **attrs: str) -> forms.CharField:
+    widget_attrs = {"placeholder": example, **attrs} if example else attrs
+    return forms.CharField(
+        label=label or None,
+        required=False,
+        strip=True,
+        help_text=help_text,
+        widget=forms.TextInput(attrs=widget_attrs),
+    )
+
+
+def _choice(label: str, choices: list[tuple[str, str]]) -> forms.ChoiceField:
+    return forms.ChoiceField(label=label, required=False, choices=choices)
+
+
+class SendForm(forms.Form):
+    """What every MMP shares: the event, the environment and its confirmation."""
+
+    fields_template = ""
+    # Fields handed to the provider as they are, by the MMP's own parameter names.
+    wire_fields: tuple[str, ...] = ()
+
+    event_token = forms.ModelChoiceField(queryset=EventToken.objects.none(), label="Event")
+    environment = forms.ChoiceField(choices=Environment.choices)
+    confirm_production = forms.BooleanField(
+        required=False, label="Yes, send this to production: it counts as real data."
+    )
+    # Sending the same form twice (a double click, a reload) returns the first delivery.
+    idempotency_key = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+
+    def __init__(self, app: App, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app = app
+        self.block_errors: dict[str, list[str]] = {}
+        events = app.event_tokens.filter(archived_at__isnull=True)
+        field = self.fields["event_token"]
+        field.queryset = events
+        field.empty_label = None
+        field.widget = HintedSelect({str(e.pk): {"data-kind": e.kind} for e in events})
+        field.widget.choices = field.choices  # the queryset gave its choices to the widget replaced
+        self.fields["environment"].initial = app.default_environment
+
+    def selected_environment(self) -> str:
+        value = self.data.get("environment") if self.is_bound else self.initial.get("environment")
+        return value or self["environment"].initial or str(self.app.default_environment)
+
+    def confirmed(self) -> bool:
+        """Production needs the box ticked; call after is_valid(), before sending."""
+        if self.cleaned_data.get("environment") == Environment.PRODUCTION and not self.cleaned_data.get(
+            "confirm_production"
+        ):
+            self.add_error(
+                "confirm_production",
+                "This event goes to production, where it counts as real data: tick the box to confirm.",
+            )
+            return False
+        return True
+
+    def to_fields(self) -> dict[str, Any]:
+        """The cleaned input as the provider's validate() takes it."""
+        data = self.cleaned_data
+        return {name: data.get(name, "") for name in ("environment", *self.wire_fields)}
+
+    def apply_errors(self, errors: Mapping[str, list[str]]) -> None:
+        """The provider's errors next to their inputs; the rest above the form."""
+        for key, messages in errors.items():
+            target = self.error_target(key)
+            if target in BLOCKS:
+                self.block_errors.setdefault(target, []).extend(messages)
+            elif target in self.fields:
+                self.add_error(target, list(messages))
+            else:  # "__all__", "app", a field the form has no input for
+                self.add_error(None, list(messages))
+
+    def error_target(self, key: str) -> str | None:
+        return key
+
+
+class AdjustSendForm(SendForm):
+    fields_template = "events/console/_adjust_fields.html"
+    wire_fields = (
+        *("revenue", "currency", "created_at", "ip_address", "user_agent"),
+        *("os_name", "os_version", "device_name", "device_type", "att_status", "tracking_enabled"),
+    )
+    # Row groups: name -> (the inputs of a row, how many rows at least).
+    ROWS = {"id": (("type", "value"), 2), "callback": (("key", "value"), 5), "partner": (("key", "value"), 5)}
+
+    revenue = _text(example="4.99", inputmode="decimal")
+    currency = forms.ChoiceField(required=False, choices=currency_choices(), label="Currency (ISO 4217)")
+    created_at = _text(
+        "Created at",
+        help_text="When the event happened: unix seconds or ISO 8601 with a zone, within the last "
+        "58 days. Set to the time this form was opened.",
+    )
+    ip_address = _text("IPv4 address", example="203.0.113.7")
+    user_agent = _text(example="Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)")
+    os_name = _text("OS name", example="ios")
+    os_version = _text("OS version", example="17.5")
+    device_name = _text(example="iPhone15,2")
+    device_type = _text(example="phone")
+    att_status = _choice(
+        "ATT status",
+        [
+            ("", "not sent"),
+            ("0", "0 not determined"),
+            ("1", "1 restricted"),
+            ("2", "2 denied"),
+            ("3", "3 authorized"),
+        ],
+    )
+    tracking_enabled = _choice("Tracking enabled", [("", "not sent"), ("1", "1 yes"), ("0", "0 no")])
+
+    def __init__(self, app: App, *args, **kwargs):
+        super().__init__(app, *args, **kwargs)
+        self.id_types = [adjust_ids.BY_NAME[n] for n in adjust_ids.names_for(app.platform)]
+        hints = {t.name: {"data-rule": t.rule, "data-example": t.example} for t in self.id_types}
+        choices = [(t.name, t.name) for t in self.id_types]
+        source = self.data if self.is_bound else self.initial
+        for group, (parts, minimum) in self.ROWS.items():
+            for i in range(_row_count(source, group, minimum)):
+                if group == "id":
+                    default = choices[min(i, len(choices) - 1)][0] if choices else ""
+                    self.fields[f"id_type_{i}"] = forms.ChoiceField(
+                        label="Device id type", choices=choices, initial=default, widget=HintedSelect(hints)
+                    )
+                    self.fields[f"id_value_{i}"] = _text(
+                        "Device id", example=hints.get(default, {}).get("data-example", "")
+                    )
+                else:
+                    for part in parts:
+                        self.fields[f"{group}_{part}_{i}"] = _text(part.capitalize())
+        if not self.is_bound and "created_at" not in self.initial:
+            self.fields["created_at"].initial = adjust_time_now()
+
+    def rows(self, group: str) -> list[list[forms.BoundField]]:
+        parts, _ = self.ROWS[group]
+        count = sum(1 for name in self.fields if name.startswith(f"{group}_{parts[0]}_"))
+        return [[self[f"{group}_{part}_{i}"] for part in parts] for i in range(count)]
+
+    @property
+    def callback_rows(self) -> list[list[forms.BoundField]]:
+        return self.rows("callback")
+
+    @property
+    def partner_rows(self) -> list[list[forms.BoundField]]:
+        return self.rows("partner")
+
+    def id_rows(self) -> list[dict[str, Any]]:
+        """Each device id row with the expected format of its chosen type."""
+        rows = []
+        for type_field, value_field in self.rows("id"):
+            chosen = adjust_ids.BY_NAME.get(str(type_field.value() or ""))
+            rows.append({"type": type_field, "value": value_field, "id_type": chosen})
+        return rows
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        self.params: dict[str, dict[str, str]] = {}
+        for group in ("callback", "partner"):
+            pairs: dict[str, str] = {}
+            problems = self.block_errors.setdefault(f"{group}_params", [])
+            for i in range(len(self.rows(group))):
+                key, value = data.get(f"{group}_key_{i}", ""), data.get(f"{group}_value_{i}", "")
+                if value and not key:
+                    problems.append(f"Row {i + 1} has a value but no key.")
+                elif key in pairs:
+                    problems.append(f"The key '{key}' is given twice; keep one.")
+                elif key:
+                    pairs[key] = value
+            self.params[f"{group}_params"] = pairs
+        self.block_errors = {name: msgs for name, msgs in self.block_errors.items() if msgs}
+        return data
+
+    def to_fields(self) -> dict[str, Any]:
+        fields = super().to_fields()
+        data = self.cleaned_data
+        fields["device_ids"] = {
+            data.get(f"id_type_{i}"): value
+            for i in range(len(self.rows("id")))
+            if (value := data.get(f"id_value_{i}"))
+        }
+        fields.update(self.params)
+        return fields
+
+    def error_target(self, key: str) -> str | None:
+        if key in adjust_ids.BY_NAME:
+            for i, (type_field, _) in enumerate(self.rows("id")):
+                if type_field.value() == key:
+                    return f"id_value_{i}"
+            return "device_ids"
+        return key
+
+    @classmethod
+    def initial_from(cls, fields: Mapping[str, Any]) -> dict[str, Any]:
+        initial = {k: v for k, v in fields.items() if k not in ("device_ids", *BLOCKS)}
+        for i, (name, value) in enumerate((fields.get("device_ids") or {}).items()):
+            initial.update({f"id_type_{i}": name, f"id_value_{i}": value})
+        for group in ("callback", "partner"):
+            for i, (key, value) in enumerate((fields.get(f"{group}_params") or {}).items()):
+                initial.update({f"{group}_key_{i}": key, f"{group}_value_{i}": value})
+        return initial
+
+
+class TenjinSendForm(SendForm):
+    fields_template = "events/console/_tenjin_fields.html"
+    device_fields = tenjin.DEVICE_ID_TYPES
+
+    advertising_id = _text(
+        "Advertising id (IDFA / GAID)", example=tenjin.ID_EXAMPLE["advertising_id"], help_text="A UUID."
+    )
+    developer_device_id = _text(
+        "Developer device id (IDFV)",
+        example=tenjin.ID_EXAMPLE["developer_device_id"],
+        help_text="Required on iOS.",
+    )
+    analytics_installation_id = _text(
+        "Installation id",
+        example=tenjin.ID_EXAMPLE["analytics_installation_id"],
+        help_text="The UUID you keep for this install and send with every event.",
+    )
+    os_version = _text(
+        "OS version", example="33", help_text="Android's SDK level (33) or iOS's version (17.5)."
+    )
+    app_version = _text(example="1.0.3")
+    ip_address = _text("IP address", example="203.0.113.7")
+    country = _text(example="US")
+    limit_ad_tracking = _choice("Limit ad tracking", [("", "not sent"), ("0", "0 no"), ("1", "1 yes")])
+    value = _text(example="50", help_text="A whole number; Tenjin drops other values.", inputmode="numeric")
+    product_id = _text("Product id", example="gems_100")
+    quantity = _text(example="1", inputmode="numeric")
+    price = _text("Unit price (gross)", example="4.99", inputmode="decimal")
+    currency = forms.ChoiceField(required=False, choices=currency_choices(), label="Currency (ISO 4217)")
+    receipt = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    signature = _text()
+
+    def __init__(self, app: App, *args, **kwargs):
+        super().__init__(app, *args, **kwargs)
+        # Tenjin keeps no sandbox (mmp-apis.md §2.4): every event is real data.
+        self.fields["environment"].choices = [(Environment.PRODUCTION, Environment.PRODUCTION.label)]
+
+    def to_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        purchase = data["event_token"].kind == EventKind.PURCHASE
+        own = tenjin.PURCHASE_FIELDS if purchase else ("value",)
+        names = [n for n in (*tenjin.EVENT_FIELDS, *own) if n not in ("device_ids", "environment")]
+        fields = {"environment": data.get("environment", ""), **{n: data.get(n, "") for n in names}}
+        fields["device_ids"] = {n: data[n] for n in self.device_fields if data.get(n)}
+        return fields
+
+    @classmethod
+    def initial_from(cls, fields: Mapping[str, Any]) -> dict[str, Any]:
+        initial = {k: v for k, v in fields.items() if k != "device_ids"}
+        initial.update(fields.get("device_ids") or {})
+        return initial
+
+
+FORMS: dict[str, type[SendForm]] = {Provider.ADJUST: AdjustSendForm, Provider.TENJIN: TenjinSendForm}
+
+
+def send_form(app: App, data=None, initial: Mapping[str, Any] | None = None) -> SendForm:
+    return FORMS[app.provider](app, data=data, initial=dict(initial or {}))
+
+
+def _row_count(source: Mapping[str, Any], group: str, minimum: int) -> int:
+    """Rows enough for every index the data names (JS may add rows), and at least `minimum`."""
+    pattern = re.compile(rf"{group}_[a-z]+_(\d+)$")
+    indexes = [int(m[1]) for key in source if (m := pattern.match(key))]
+    # Capped: a crafted POST must not create thousands of fields.
+    return min(max(minimum, max(indexes, default=-1) + 1), 50)

@@ -1,0 +1,128 @@
+"""The request log's query: filters from the URL, a search box, and keyset pagination.
+
+Pages are cut by (created_at, id), newest first, and never counted: on millions of rows a page
+costs one index range scan of PAGE_SIZE + 1 rows. Each filter is an equality that leads one of the
+Delivery indexes (app+time, status+time, device+time), so the planner can walk that index in time
+order and stop after a page (see tests/test_log.py and the note in the final report for EXPLAIN).
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from events.models import Delivery
+
+PAGE_SIZE = 50
+# Columns a log row and the CSV export read: the params JSON and the explanation stay in the table.
+ROW_FIELDS = (
+    *("id", "created_at", "app", "app__name", "event_token", "event_token__name", "event_token__token"),
+    *("source", "environment", "status", "last_http_status", "attempt_count", "last_duration_ms"),
+    *("device_id_type", "device_id", "last_message", "ambiguous"),
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HTTP_CLASS = re.compile(r"([1-5])xx")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A row's place in the log: opaque in the URL as `<microseconds since epoch>-<id>`."""
+
+    created_at: datetime
+    pk: int
+
+    @classmethod
+    def of(cls, row: Delivery) -> "Cursor":
+        return cls(row.created_at, row.pk)
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Cursor | None":
+        match = re.fullmatch(r"(\d{1,17})-(\d{1,19})", value or "")
+        if not match:
+            return None
+        return cls(_EPOCH + timedelta(microseconds=int(match[1])), int(match[2]))
+
+    def __str__(self) -> str:
+        return f"{(self.created_at - _EPOCH) // timedelta(microseconds=1)}-{self.pk}"
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Delivery]
+    newer: Cursor | None  # set when there are newer rows: link with ?after=
+    older: Cursor | None  # set when there are older rows: link with ?before=
+
+
+def filtered(filters: dict[str, Any]) -> QuerySet[Delivery]:
+    """The deliveries the cleaned filter form asks for (unordered)."""
+    qs = Delivery.objects.all()
+    for name, lookup in (("app", "app"), ("event", "event_token"), ("status", "status")):
+        if filters.get(name):
+            qs = qs.filter(**{lookup: filters[name]})
+    for name in ("source", "environment"):
+        if filters.get(name):
+            qs = qs.filter(**{name: filters[name]})
+    qs = qs.filter(_http(filters.get("http") or ""))
+    if filters.get("since"):
+        qs = qs.filter(created_at__gte=filters["since"])
+    if filters.get("until"):
+        qs = qs.filter(created_at__lt=filters["until"])
+    if filters.get("q"):
+        qs = qs.filter(search(filters["q"]))
+    return qs
+
+
+def search(text: str) -> Q:
+    """A delivery id, a device id, or words from the MMP's answer.
+
+    An exact device id is looked up first (an index hit); only text that is no device id falls
+    back to scanning the MMP's messages.
+    """
+    text = text.strip()
+    if re.fullmatch(r"#?\d{1,18}", text):
+        return Q(pk=int(text.lstrip("#"))) | Q(device_id=text.lstrip("#"))
+    if Delivery.objects.filter(device_id=text).exists():
+        return Q(device_id=text)
+    return Q(last_message__icontains=text)
+
+
+def page(qs: QuerySet[Delivery], *, before: Cursor | None = None, after: Cursor | None = None) -> Page:
+    qs = qs.select_related("app", "event_token").only(*ROW_FIELDS)
+    if after is not None:
+        rows = list(
+            qs.filter(created_at__gte=after.created_at)
+            .filter(Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, pk__gt=after.pk))
+            .order_by("created_at", "id")[: PAGE_SIZE + 1]
+        )
+        if len(rows) <= PAGE_SIZE:
+            return page(qs)  # reached the newest rows: show the first page, full
+        rows = rows[:PAGE_SIZE][::-1]
+        return Page(rows, newer=Cursor.of(rows[0]), older=Cursor.of(rows[-1]))
+    if before is not None:
+        # The redundant `<=` bounds the index range; the OR only breaks ties within one instant.
+        qs = qs.filter(created_at__lte=before.created_at).filter(
+            Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, pk__lt=before.pk)
+        )
+    rows = list(newest_first(qs)[: PAGE_SIZE + 1])
+    older = Cursor.of(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
+    rows = rows[:PAGE_SIZE]
+    newer = Cursor.of(rows[0]) if before is not None and rows else None
+    return Page(rows, newer=newer, older=older)
+
+
+def newest_first(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:
+    return qs.order_by("-created_at", "-id")
+
+
+def _http(value: str) -> Q:
+    value = value.strip().lower()
+    if value == "none":
+        return Q(last_http_status__isnull=True)
+    if value.isdigit():
+        return Q(last_http_status=int(value))
+    if match := _HTTP_CLASS.fullmatch(value):
+        low = int(match[1]) * 100
+        return Q(last_http_status__gte=low, last_http_status__lt=low + 100)
+    return Q()
