@@ -89,27 +89,36 @@ def search(text: str) -> Q:
 
 
 def page(qs: QuerySet[Delivery], *, before: Cursor | None = None, after: Cursor | None = None) -> Page:
-    qs = qs.select_related("app", "event_token").only(*ROW_FIELDS)
+    rows = list(page_query(qs, before=before, after=after))
     if after is not None:
-        rows = list(
-            qs.filter(created_at__gte=after.created_at)
-            .filter(Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, pk__gt=after.pk))
-            .order_by("created_at", "id")[: PAGE_SIZE + 1]
-        )
         if len(rows) <= PAGE_SIZE:
             return page(qs)  # reached the newest rows: show the first page, full
         rows = rows[:PAGE_SIZE][::-1]
         return Page(rows, newer=Cursor.of(rows[0]), older=Cursor.of(rows[-1]))
+    older = Cursor.of(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
+    rows = rows[:PAGE_SIZE]
+    newer = Cursor.of(rows[0]) if before is not None and rows else None
+    return Page(rows, newer=newer, older=older)
+
+
+def page_query(
+    qs: QuerySet[Delivery], *, before: Cursor | None = None, after: Cursor | None = None
+) -> QuerySet[Delivery]:
+    """PAGE_SIZE + 1 rows past the cursor (the extra one tells whether there is another page);
+    oldest first after `after`, newest first otherwise."""
+    qs = qs.select_related("app", "event_token").only(*ROW_FIELDS)
+    if after is not None:
+        return (
+            qs.filter(created_at__gte=after.created_at)
+            .filter(Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, pk__gt=after.pk))
+            .order_by("created_at", "id")[: PAGE_SIZE + 1]
+        )
     if before is not None:
         # The redundant `<=` bounds the index range; the OR only breaks ties within one instant.
         qs = qs.filter(created_at__lte=before.created_at).filter(
             Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, pk__lt=before.pk)
         )
-    rows = list(newest_first(qs)[: PAGE_SIZE + 1])
-    older = Cursor.of(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
-    rows = rows[:PAGE_SIZE]
-    newer = Cursor.of(rows[0]) if before is not None and rows else None
-    return Page(rows, newer=newer, older=older)
+    return newest_first(qs)[: PAGE_SIZE + 1]
 
 
 def newest_first(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:
