@@ -1,0 +1,107 @@
+"""Event token and security token forms; both belong to one app, given by the view."""
+
+from django import forms
+
+from events.models import App, EventKind, EventToken, Provider, SecurityToken
+from events.providers.tenjin import MAX_EVENT_NAME
+
+# Tenjin drops the names beyond its first 500 per app (mmp-apis.md §2.8); archived ones were sent,
+# so they count too.
+TENJIN_MAX_EVENT_NAMES = 500
+TOO_MANY_NAMES = (
+    f"Tenjin keeps at most {TENJIN_MAX_EVENT_NAMES} event names per app and drops any beyond; "
+    "reuse an existing name."
+)
+
+
+def event_names_left(app: App) -> int | None:
+    """How many more event names the provider takes for this app; None for no limit."""
+    if app.provider != Provider.TENJIN:
+        return None
+    return TENJIN_MAX_EVENT_NAMES - app.event_tokens.filter(kind=EventKind.EVENT).count()
+
+
+def event_token_problem(app: App, token: str, kind: str) -> str | None:
+    """The provider rule a token breaks, if any (shared with the CSV import)."""
+    if kind == EventKind.PURCHASE and app.provider != Provider.TENJIN:
+        return "Only Tenjin apps have purchase events; for Adjust, use kind 'event'."
+    if app.provider == Provider.TENJIN and len(token) > MAX_EVENT_NAME:
+        return f"Tenjin drops event names of 80 characters or more; this one has {len(token)}."
+    return None
+
+
+class EventTokenForm(forms.ModelForm):
+    class Meta:
+        model = EventToken
+        fields = ["name", "token", "kind"]
+        labels = {"token": "Token (Adjust) or event name (Tenjin)"}
+
+    def __init__(self, *args, app: App, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app = app
+        if app.provider != Provider.TENJIN:
+            # One choice left: a select would only add a click.
+            self.fields["kind"].widget = forms.HiddenInput()
+            self.fields["kind"].initial = EventKind.EVENT
+
+    def clean(self):
+        cleaned = super().clean()
+        token, kind = cleaned.get("token"), cleaned.get("kind") or EventKind.EVENT
+        if not token:
+            return cleaned
+        problem = event_token_problem(self.app, token, kind)
+        if problem:
+            self.add_error("token" if kind == EventKind.EVENT else "kind", problem)
+        left = event_names_left(self.app)
+        if kind == EventKind.EVENT and left is not None and left <= 0:
+            self.add_error("token", TOO_MANY_NAMES)
+        existing = EventToken.objects.filter(app=self.app, token=token).first()
+        if existing:
+            where = "archived, restore it below" if existing.archived else f"named '{existing.name}'"
+            self.add_error("token", f"This app already has the token '{token}' ({where}).")
+        return cleaned
+
+    def save(self, commit: bool = True) -> EventToken:
+        self.instance.app = self.app
+        return super().save(commit)
+
+
+class EventTokenRenameForm(forms.ModelForm):
+    class Meta:
+        model = EventToken
+        fields = ["name"]
+
+
+class SecurityTokenForm(forms.ModelForm):
+    # Never rendered back, not even after an error.
+    value = forms.CharField(
+        label="Token",
+        strip=True,
+        min_length=8,
+        max_length=200,
+        help_text="Typed once, stored encrypted; afterwards only its last 4 characters are shown.",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    class Meta:
+        model = SecurityToken
+        fields = ["label"]
+        help_texts = {"label": "Where it came from, e.g. 'Adjust dashboard, March'."}
+
+    def __init__(self, *args, app: App, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app = app
+
+    def clean_value(self) -> str:
+        value = self.cleaned_data["value"]
+        if any(ch.isspace() for ch in value):
+            raise forms.ValidationError("A security token has no spaces; check what was pasted.")
+        # Comparing needs each stored value decrypted: a handful per app at most.
+        if any(token.value == value for token in self.app.security_tokens.all()):
+            raise forms.ValidationError("This app already has this token; activate the existing one instead.")
+        return value
+
+    def save(self, commit: bool = True) -> SecurityToken:
+        self.instance.app = self.app
+        self.instance.value = self.cleaned_data["value"]
+        return super().save(commit)

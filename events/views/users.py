@@ -1,0 +1,107 @@
+"""Users, for admins: list with roles, create with a role and an initial password, change the
+role, deactivate and reactivate. Users are never deleted: their deliveries and audit entries
+keep pointing at them."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from events import audit
+from events.forms.users import RoleForm, UserCreateForm
+from events.roles import assign_role, role_of
+
+User = get_user_model()
+
+
+def _user(request, pk: int):
+    return get_object_or_404(User, pk=pk)
+
+
+def _refuse_self(request, user, what: str) -> bool:
+    """An admin who locks themself out needs another admin to get back in: refuse it."""
+    if user.pk == request.user.pk:
+        messages.error(request, f"You cannot {what} yourself; ask another admin.")
+        return True
+    return False
+
+
+@require_GET
+@permission_required("auth.view_user", raise_exception=True)
+def user_list(request):
+    users = [(user, role_of(user)) for user in User.objects.order_by("-is_active", "username")]
+    return render(request, "events/manage/users.html", {"users": users})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("auth.add_user", raise_exception=True)
+def user_create(request):
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = form.save()
+            assign_role(user, form.cleaned_data["role"])
+            audit.record_change(
+                request.user,
+                "user.created",
+                user,
+                {"username": user.username, "email": user.email, "role": form.cleaned_data["role"]},
+            )
+        messages.success(
+            request,
+            f"Created {user.username} as {form.cleaned_data['role']}. Give them the initial password in person.",
+        )
+        return redirect("users")
+    return render(request, "events/manage/user_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("auth.change_user", raise_exception=True)
+def user_edit(request, pk: int):
+    user = _user(request, pk)
+    role = role_of(user)
+    form = RoleForm(request.POST or None, initial={"role": role})
+    if request.method == "POST" and form.is_valid():
+        new_role = form.cleaned_data["role"]
+        if _refuse_self(request, user, "change the role of"):
+            return redirect("user_edit", user.pk)
+        if user.is_superuser:
+            messages.error(
+                request,
+                f"{user.username} is a superuser, an admin whatever the role; change that in the Django admin.",
+            )
+            return redirect("user_edit", user.pk)
+        if new_role != role:
+            assign_role(user, new_role)
+            audit.record_change(request.user, "user.role_changed", user, {"role": [role, new_role]})
+            messages.success(request, f"{user.username} is now {new_role}.")
+        else:
+            messages.info(request, "Nothing changed.")
+        return redirect("users")
+    return render(request, "events/manage/user_edit.html", {"form": form, "person": user, "role": role})
+
+
+@require_POST
+@permission_required("auth.change_user", raise_exception=True)
+def user_set_active(request, pk: int, active: bool):
+    user = _user(request, pk)
+    if not active and _refuse_self(request, user, "deactivate"):
+        return redirect("users")
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        audit.record_change(
+            request.user,
+            f"user.{'reactivated' if active else 'deactivated'}",
+            user,
+            {"is_active": [not active, active]},
+        )
+    if active:
+        messages.success(request, f"Reactivated {user.username}: they can log in again.")
+    else:
+        messages.success(
+            request, f"Deactivated {user.username}: they can no longer log in. Nothing of theirs was deleted."
+        )
+    return redirect("users")
