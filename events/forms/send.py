@@ -195,6 +195,11 @@ class AdjustSendForm(SendForm):
     def partner_rows(self) -> list[list[forms.BoundField]]:
         return self.rows("partner")
 
+    @property
+    def partner_given(self) -> bool:
+        """Partner parameters are rarer: their rows stay folded unless some are filled in."""
+        return any(field.value() for row in self.partner_rows for field in row)
+
     def id_rows(self) -> list[dict[str, Any]]:
         """Each device id row with the expected format of its chosen type."""
         rows = []

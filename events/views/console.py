@@ -83,6 +83,7 @@ def render_console(
     *,
     preview: dict[str, Any] | None = None,
     cloned_from=None,
+    original_time: str = "",
 ) -> HttpResponse:
     context = {
         "apps": App.objects.filter(active=True).order_by("name"),
@@ -90,6 +91,7 @@ def render_console(
         "form": form,
         "preview": preview,
         "cloned_from": cloned_from,
+        "original_time": original_time,
         "provider": get_provider(app) if app else None,
     }
     if form is not None and not form.is_bound:

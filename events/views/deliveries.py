@@ -34,7 +34,6 @@ def delivery(request: HttpRequest, pk: int) -> HttpResponse:
     context.update(
         params=[(name, pretty_value(str(value))) for name, value in delivery.params.items()],
         curl=_curl(delivery, attempts),
-        related=_related_attempts(delivery),
         resends=list(delivery.resends.order_by("-created_at").values_list("pk", flat=True)[:20]),
         can_send=request.user.has_perm(SEND_PERM),
     )
@@ -70,11 +69,13 @@ def clone(request: HttpRequest, pk: int) -> HttpResponse:
     app = get_app_for_user(request, original.app_id)
     initial = FORMS[app.provider].initial_from(get_provider(app).to_fields(original.params))
     initial.update(event_token=original.event_token_id, environment=original.environment)
-    if "created_at" in initial:
+    original_time = initial.get("created_at", "")
+    if original_time:
         # A clone is a new event: it happens now. Adjust keeps events in order per device and
         # event, so the original's time could be refused as out of order.
         initial["created_at"] = adjust_time_now()
-    return render_console(request, app, send_form(app, initial=initial), cloned_from=original)
+    form = send_form(app, initial=initial)
+    return render_console(request, app, form, cloned_from=original, original_time=original_time)
 
 
 @require_GET
@@ -96,7 +97,11 @@ def status_context(delivery: Delivery) -> dict[str, Any]:
     attempts = list(delivery.attempts.order_by("number"))
     for attempt in attempts:
         attempt.delivery = delivery  # one App for every curl below, not one query each
-    return {"delivery": delivery, "attempts": [attempt_view(a) for a in attempts]}
+    return {
+        "delivery": delivery,
+        "attempts": [attempt_view(a) for a in attempts],
+        "related": _related_attempts(delivery),
+    }
 
 
 def attempt_view(attempt: Attempt) -> dict[str, Any]:
