@@ -25,9 +25,10 @@ def get_managed_app(request, pk: int) -> App:
 @require_GET
 @permission_required("events.change_app", raise_exception=True)
 def app_list(request):
+    # Explicit order: Meta.ordering does not apply to a query with GROUP BY.
     apps = App.objects.annotate(
         event_token_count=Count("event_tokens", filter=Q(event_tokens__archived_at__isnull=True))
-    )
+    ).order_by("name")
     return render(request, "events/manage/apps.html", {"apps": apps})
 
 
