@@ -99,7 +99,9 @@ def test_a_duplicate_token_is_refused_on_the_app_page(client_for, admin, adjust_
 def test_purchases_are_for_tenjin_only(client_for, admin, adjust_app):
     url = reverse("event_token_add", args=[adjust_app.pk])
     response = client_for(admin).post(url, {"name": "Buy", "token": "buy123", "kind": "purchase"})
-    assert "Only Tenjin apps have purchase events" in response.context["event_token_form"].errors["kind"][0]
+    form = response.context["event_token_form"]
+    assert "Only Tenjin apps have purchase events" in form.non_field_errors()[0]
+    assert "Only Tenjin apps have purchase events" in response.content.decode()
 
 
 def test_tenjin_event_names_are_shorter_than_80_characters(client_for, admin, tenjin_app):

@@ -51,7 +51,9 @@ class EventTokenForm(forms.ModelForm):
             return cleaned
         problem = event_token_problem(self.app, token, kind)
         if problem:
-            self.add_error("token" if kind == EventKind.EVENT else "kind", problem)
+            # The kind is a hidden field for Adjust: its error must show with the form's own.
+            kind_field = "kind" if not self.fields["kind"].widget.is_hidden else None
+            self.add_error("token" if kind == EventKind.EVENT else kind_field, problem)
         left = event_names_left(self.app)
         if kind == EventKind.EVENT and left is not None and left <= 0:
             self.add_error("token", TOO_MANY_NAMES)
