@@ -46,7 +46,7 @@ class LogFilterForm(forms.Form):
         required=False,
         label="HTTP status",
         error_messages={"invalid": "An HTTP status like 404, a class like 4xx, or none."},
-        widget=forms.TextInput(attrs={"placeholder": "200, 4xx, none", "size": 8}),
+        widget=forms.TextInput(attrs={"placeholder": "200, 4xx, none", "size": 11}),
     )
     source = forms.ChoiceField(choices=_blank(Source.choices), required=False)
     environment = forms.ChoiceField(choices=_blank(Environment.choices), required=False)
@@ -65,6 +65,10 @@ class LogFilterForm(forms.Form):
         label="Until (UTC)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def filters(self) -> dict[str, Any]:
         """The cleaned filters for log_query.filtered (empty when the form is invalid)."""

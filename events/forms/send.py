@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from events.models import App, Environment, EventKind, EventToken, Provider
+from events.models import App, Environment, EventKind, EventToken, Platform, Provider
 from events.providers import adjust_ids, tenjin
 from events.providers.common import CURRENCY_CODES
 
@@ -48,11 +48,21 @@ class HintedSelect(forms.Select):
         return option
 
 
-def _text(label: str = "", *, example: str = "", help_text: str = "", **attrs: str) -> forms.CharField:
+class InputField(forms.CharField):
+    """A text input whose `required` only marks it as such: whether it may be left empty is the
+    provider's decision, which it explains in its own words (an empty value reaches it)."""
+
+    def validate(self, value: str) -> None:
+        pass
+
+
+def _text(
+    label: str = "", *, example: str = "", help_text: str = "", required: bool = False, **attrs: str
+) -> InputField:
     widget_attrs = {"placeholder": example, **attrs} if example else attrs
-    return forms.CharField(
+    return InputField(
         label=label or None,
-        required=False,
+        required=required,
         strip=True,
         help_text=help_text,
         widget=forms.TextInput(attrs=widget_attrs),
@@ -266,7 +276,7 @@ class TenjinSendForm(SendForm):
     developer_device_id = _text(
         "Developer device id (IDFV)",
         example=tenjin.ID_EXAMPLE["developer_device_id"],
-        help_text="Required on iOS.",
+        help_text="The IDFV; required on iOS.",
     )
     analytics_installation_id = _text(
         "Installation id",
@@ -292,6 +302,16 @@ class TenjinSendForm(SendForm):
         super().__init__(app, *args, **kwargs)
         # Tenjin keeps no sandbox (mmp-apis.md §2.4): every event is real data.
         self.fields["environment"].choices = [(Environment.PRODUCTION, Environment.PRODUCTION.label)]
+        # Marked as the provider requires them (§2.3); it says so itself when one is missing.
+        ios = app.platform == Platform.IOS
+        for name, required in (
+            ("advertising_id", not ios),
+            ("developer_device_id", ios),
+            ("analytics_installation_id", True),
+            ("os_version", True),
+            *((name, True) for name in ("product_id", "quantity", "price")),
+        ):
+            self.fields[name].required = required
 
     def to_fields(self) -> dict[str, Any]:
         data = self.cleaned_data

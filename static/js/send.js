@@ -84,5 +84,6 @@
   });
   showWarning();
   showKind();
-  refreshPreview();
+  // A fresh form waits for input; a cloned or re-shown one is previewed at once.
+  if (form.dataset.previewNow === "true") refreshPreview();
 })();
