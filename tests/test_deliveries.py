@@ -263,3 +263,17 @@ def test_clone_of_a_tenjin_delivery(client_for, marketer, tenjin_app):
     assert f'name="advertising_id" value="{TENJIN_ADVERTISING_ID}"' in page
     assert 'name="value" value="7"' in page
     assert 'name="os_version" value="33"' in page
+
+
+def test_a_resend_the_guard_refuses_says_why_and_queues_nothing(client_for, marketer, delivered, monkeypatch):
+    from events.providers import EventInvalid
+    from events.views import deliveries
+
+    def refuse(original, *, user=None):
+        raise EventInvalid({"created_at": ["Adjust accepted a newer event for this device since."]})
+
+    monkeypatch.setattr(deliveries, "resend_delivery", refuse)
+    response = client_for(marketer).post(reverse("delivery_resend", args=[delivered.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("delivery", args=[delivered.pk])
+    assert "Not resent (created_at): Adjust accepted a newer event" in response.content.decode()
+    assert Delivery.objects.count() == 1
