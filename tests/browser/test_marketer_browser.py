@@ -23,6 +23,15 @@ OTHER_IDFA = "6F9619FF-8B86-4D01-B42D-00CF4FC964FF"
 FINAL_WITHIN_MS = 30_000
 
 
+@pytest.fixture(autouse=True)
+def no_script_errors(page: Page):
+    """Every page's few lines of JS run without an error."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield
+    assert errors == []
+
+
 @pytest.fixture
 def adjust(emulator, adjust_app, adjust_security_token):
     emulator.register_adjust_app(
@@ -89,6 +98,17 @@ def test_a_marketer_sends_a_test_event_and_watches_it_become_delivered(
     expect(attempt).to_contain_text("HTTP 200")
     assert Delivery.objects.get().source == Source.FORM
     screenshots(page, request)
+
+    # The request log lists it as test traffic, and its auto-refresh picks up the next one.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Request log").click()
+    rows = page.locator("table.log tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator(".badge.test")).to_be_visible()
+    page.get_by_label("Auto-refresh (5 s)").check()
+    create_delivery(
+        adjust, adjust.event_tokens.get(token="2y7e81"), {"device_ids": {"idfa": IDFA}}, source=Source.CLI
+    )
+    expect(rows).to_have_count(2, timeout=10_000)
 
 
 def test_a_marketer_reads_why_an_event_was_rejected_and_fixes_it(
