@@ -3,6 +3,7 @@ fields with nothing queued, production needs a confirmation, the preview shows t
 with every secret masked, and sending queues a delivery marked as test traffic."""
 
 import html
+import re
 import time
 
 import pytest
@@ -358,3 +359,16 @@ def test_the_preview_shows_provider_warnings(marketer_client, adjust_app, redis_
         reverse("send_preview"), adjust_data(adjust_app, environment="production")
     ).content.decode()
     assert "while the app&#x27;s default is sandbox" in page
+
+
+def test_a_device_id_type_given_twice_is_refused(marketer_client, adjust_app, redis_conn):
+    data = adjust_data(adjust_app, id_type_1="idfa", id_value_1="8A3CB124-5A79-4334-8802-F75FEC099C58")
+    page = marketer_client.post(reverse("send"), data).content.decode()
+    assert "idfa is given twice; keep one." in page
+    assert_nothing_queued()
+
+
+def test_the_first_device_id_is_marked_required(marketer_client, adjust_app):
+    page = marketer_client.get(f"{reverse('send')}?app={adjust_app.pk}").content.decode()
+    assert re.search(r'<input[^>]*name="id_value_0"[^>]*required', page)
+    assert not re.search(r'<input[^>]*name="id_value_1"[^>]*required', page)

@@ -183,9 +183,8 @@ class AdjustSendForm(SendForm):
                     self.fields[f"id_type_{i}"] = forms.ChoiceField(
                         label="Device id type", choices=choices, initial=default, widget=HintedSelect(hints)
                     )
-                    self.fields[f"id_value_{i}"] = _text(
-                        "Device id", example=hints.get(default, {}).get("data-example", "")
-                    )
+                    example = hints.get(default, {}).get("data-example", "")
+                    self.fields[f"id_value_{i}"] = _text("Device id", example=example, required=i == 0)
                 else:
                     for part in parts:
                         self.fields[f"{group}_{part}_{i}"] = _text(part.capitalize())
@@ -233,6 +232,9 @@ class AdjustSendForm(SendForm):
                 elif key:
                     pairs[key] = value
             self.params[f"{group}_params"] = pairs
+        given = [data.get(f"id_type_{i}") for i in range(len(self.rows("id"))) if data.get(f"id_value_{i}")]
+        for id_type in sorted({t for t in given if given.count(t) > 1}):
+            self.block_errors.setdefault("device_ids", []).append(f"{id_type} is given twice; keep one.")
         self.block_errors = {name: msgs for name, msgs in self.block_errors.items() if msgs}
         return data
 
