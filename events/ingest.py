@@ -1,15 +1,20 @@
 """Accepting events in batches (the API, bulk uploads): validate each, insert all valid ones in one
-statement, enqueue them in pipelined batches after commit. A result for every item."""
+statement, enqueue them in pipelined batches after commit. A result for every item.
+
+Two steps, so a CSV can be checked without sending anything: `check_batch` validates a batch
+(provider rules, ids already used, the order and age guard) and `save` inserts what passed.
+"""
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from events import order_guard
 from events.models import App, Delivery, EventToken, Source
-from events.providers import EventInvalid, get_provider
+from events.providers import EventInvalid, ValidEvent, get_provider
 from events.sending import enqueue_deliveries
 
 # What the provider-neutral item carries besides its own id, app and event.
@@ -33,6 +38,18 @@ class ItemResult:
     status: str  # accepted | duplicate | rejected
     delivery_id: int | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Batch:
+    """A checked batch: a result for every item, and the new valid rows not saved yet."""
+
+    results: list[ItemResult] = field(default_factory=list)
+    pending: list[tuple[ItemResult, Delivery]] = field(default_factory=list)
+    # Indexes of the items the order and age guard refused (rejected, on created_at).
+    guarded: set[int] = field(default_factory=set)
+    # (a repeat of an id within this batch, its first occurrence): one delivery for both.
+    repeats: list[tuple[ItemResult, ItemResult]] = field(default_factory=list)
 
 
 class Catalogue:
@@ -60,18 +77,31 @@ class Catalogue:
 def ingest(
     items: list[Mapping[str, Any]], apps: Iterable[App], *, source: Source = Source.API
 ) -> list[ItemResult]:
-    catalogue = Catalogue(apps)
-    results: list[ItemResult] = []
-    pending: list[tuple[ItemResult, Delivery]] = []
+    batch = check_batch(items, Catalogue(apps), source=source)
+    save(batch)
+    return batch.results
+
+
+def check_batch(
+    items: Sequence[Mapping[str, Any]],
+    catalogue: Catalogue,
+    *,
+    source: Source,
+    indexes: Sequence[int] | None = None,
+) -> Batch:
+    """Validate each item; nothing is saved. `indexes` number the results (default 0, 1, ...)."""
+    batch = Batch()
     seen: dict[tuple[int, str], ItemResult] = {}
-    repeats: list[tuple[ItemResult, ItemResult]] = []  # (a repeat in this batch, its first)
     existing = _existing_ids(items, catalogue)
-    for index, item in enumerate(items):
+    candidates: list[tuple[ItemResult, Delivery, order_guard.Candidate | None]] = []
+    for index, item in zip(indexes if indexes is not None else range(len(items)), items, strict=True):
         client_id = _client_id(item.get("id"))
         result = ItemResult(index=index, id=client_id, status="rejected")
-        results.append(result)
-        row = _validate(item, catalogue, result, source)
-        if row is None:
+        batch.results.append(result)
+        try:
+            row, valid = validate_item(item, catalogue, source=source)
+        except EventInvalid as exc:
+            result.errors = exc.errors
             continue
         if client_id:
             key = (row.app_id, client_id)
@@ -80,50 +110,54 @@ def ingest(
                 continue
             if key in seen:  # the same event twice in one batch: one delivery, both pointing at it
                 result.status = "duplicate"
-                repeats.append((result, seen[key]))
+                batch.repeats.append((result, seen[key]))
                 continue
             seen[key] = result
             row.idempotency_key = client_id
-        pending.append((result, row))
-    _save(pending)
-    for repeat, first in repeats:
-        repeat.delivery_id = first.delivery_id
-    return results
+        candidates.append(
+            (result, row, order_guard.candidate(row.app, row.event_token, row.device_id, valid.event_time))
+        )
+    _apply_guard(batch, candidates)
+    return batch
 
 
-def _client_id(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(value)[:100]
+def _apply_guard(batch: Batch, candidates: list[tuple[ItemResult, Delivery, Any]]) -> None:
+    """Adjust would reject these (too old, or older than an event it accepted): refuse them now."""
+    reasons = order_guard.check_many([candidate for _, _, candidate in candidates])
+    for (result, row, _), reason in zip(candidates, reasons, strict=True):
+        if reason is None:
+            batch.pending.append((result, row))
+        else:
+            result.errors = {"created_at": [reason]}
+            batch.guarded.add(result.index)
+    for repeat, first in batch.repeats:
+        if first.index in batch.guarded:
+            repeat.status, repeat.errors = "rejected", first.errors
+            batch.guarded.add(repeat.index)
 
 
-def _validate(
-    item: Mapping[str, Any], catalogue: Catalogue, result: ItemResult, source: Source
-) -> Delivery | None:
+def validate_item(
+    item: Mapping[str, Any], catalogue: Catalogue, *, source: Source
+) -> tuple[Delivery, ValidEvent]:
+    """The unsaved delivery for one provider-neutral item, or EventInvalid with errors by field."""
     app = catalogue.app(item.get("app"))
     if app is None:
-        result.errors["app"] = [f"No app {item.get('app')!r} that this API key may send to."]
-        return None
+        raise EventInvalid({"app": [f"No app {item.get('app')!r} that this API key may send to."]})
     token = catalogue.event_token(app, item.get("event"))
     if token is None:
-        result.errors["event"] = [f"{item.get('event')!r} is not an event token or event name of {app.name}."]
-        return None
+        raise EventInvalid(
+            {"event": [f"{item.get('event')!r} is not an event token or event name of {app.name}."]}
+        )
     fields = {name: item[name] for name in EVENT_FIELDS if item.get(name) not in (None, "", {})}
     extra = item.get("fields") or {}
     if not isinstance(extra, Mapping):
-        result.errors["fields"] = ["fields must be an object of provider-specific fields."]
-        return None
+        raise EventInvalid({"fields": ["fields must be an object of provider-specific fields."]})
     clash = sorted(set(extra) & set(fields))
     if clash:
-        result.errors["fields"] = [f"{', '.join(clash)} given twice (top level and in fields)."]
-        return None
+        raise EventInvalid({"fields": [f"{', '.join(clash)} given twice (top level and in fields)."]})
     fields.update(extra)
-    try:
-        valid = get_provider(app).validate(app, token, fields)
-    except EventInvalid as exc:
-        result.errors = exc.errors
-        return None
-    return Delivery(
+    valid = get_provider(app).validate(app, token, fields)
+    row = Delivery(
         app=app,
         event_token=token,
         source=source,
@@ -133,14 +167,31 @@ def _validate(
         device_id=valid.device_id,
         idempotency_key=uuid.uuid4().hex,
     )
+    return row, valid
 
 
-def _existing_ids(items: list[Mapping[str, Any]], catalogue: Catalogue) -> dict[tuple[int, str], int]:
+def _client_id(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)[:100]
+
+
+def _existing_ids(items: Sequence[Mapping[str, Any]], catalogue: Catalogue) -> dict[tuple[int, str], int]:
     ids = {_client_id(item.get("id")) for item in items} - {None}
     if not ids:
         return {}
     rows = Delivery.objects.filter(app__in=catalogue.apps.keys(), idempotency_key__in=ids)
     return {(app_id, key): pk for app_id, key, pk in rows.values_list("app_id", "idempotency_key", "pk")}
+
+
+def save(batch: Batch) -> None:
+    """Insert the batch's pending rows in one statement and enqueue them once committed.
+
+    Inside a caller's transaction the enqueue waits for that transaction's commit."""
+    _save(batch.pending)
+    for repeat, first in batch.repeats:
+        if repeat.status == "duplicate":
+            repeat.delivery_id = first.delivery_id
 
 
 def _save(pending: list[tuple[ItemResult, Delivery]]) -> None:
