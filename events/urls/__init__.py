@@ -10,6 +10,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("api/v1/", api_urls()),
     path("manage/", include("events.urls.manage")),
+    path("bulk/", include("events.urls.bulk")),
     path("manage/api-keys/", include("events.urls.api_keys")),
     path("", include("events.urls.dashboard")),
 ]
