@@ -380,6 +380,9 @@ def test_cancelling_mid_way_stops_queueing_and_fails_what_no_worker_claimed(
 def test_cancelling_while_checking_stops_the_check(as_marketer, adjust_app):
     upload(as_marketer, adjust_app, many_rows(3))
     bulk = BulkSend.objects.get()
+    page = as_marketer.get(reverse("bulk_detail", args=[bulk.pk])).content.decode()
+    assert "Checking…" in page and 'data-live="1"' in page
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page  # follows without JS too
     assert as_marketer.post(reverse("bulk_cancel", args=[bulk.pk])).status_code == 302
     run_bulk_jobs()
     bulk.refresh_from_db()
