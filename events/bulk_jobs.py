@@ -15,6 +15,7 @@ from django.db import close_old_connections, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
+from rq import Callback, Retry
 
 from events import workers
 from events.bulk import MAX_PROBLEMS, Checked, CsvUnusable, check_rows, max_rows, open_rows, problem
@@ -26,6 +27,7 @@ State = BulkSend.State
 
 JOB_QUEUE = "default"
 JOB_TIMEOUT = 3600  # a 100,000-row file takes a minute or two; the timeout only catches a hang
+STOPPED = "The job stopped on an unexpected error; the details are in the worker's log. Nothing more is sent."
 CANCELLED_BEFORE_SENDING = "Cancelled before sending: the bulk send was cancelled."
 CANCELLED_BEFORE_RETRY = "Cancelled before the next attempt: the bulk send was cancelled."
 
@@ -70,7 +72,15 @@ def cancel(bulk: BulkSend) -> bool:
 def _enqueue(job, bulk_id: int, **if_unreachable: Any) -> None:
     try:
         django_rq.get_queue(JOB_QUEUE, commit_mode="auto").enqueue(
-            job, bulk_id, job_timeout=JOB_TIMEOUT, result_ttl=3600, description=f"{job.__name__} {bulk_id}"
+            job,
+            bulk_id,
+            job_timeout=JOB_TIMEOUT,
+            result_ttl=3600,
+            description=f"{job.__name__} {bulk_id}",
+            # A worker killed mid-file: both jobs can run again (the check starts over, queueing
+            # resumes after the last line it inserted); after the last try the bulk says so.
+            retry=Retry(max=2),
+            on_failure=Callback(job_failed),
         )
     except RedisError as exc:
         log.warning("Redis unreachable, bulk send %s cannot start %s: %s", bulk_id, job.__name__, exc)
@@ -99,20 +109,27 @@ def _run(bulk_id: int, state: str, work) -> str:
         bulk = BulkSend.objects.select_related("app").filter(pk=bulk_id, state=state).first()
         if bulk is None:
             return "skipped"  # cancelled, deleted, or a duplicate job
-        try:
-            return work(bulk)
-        except CsvUnusable as exc:
-            _stop(bulk, state, str(exc))
-            return "error"
-        except Exception:
-            _stop(bulk, state, "The job stopped on an unexpected error; the details are in the worker's log.")
-            raise
+        return work(bulk)
+    except CsvUnusable as exc:
+        _stop(bulk_id, state, str(exc))
+        return "error"
+    # Anything else fails the job: RQ runs it again, and job_failed stops the bulk after the last try.
     finally:
         close_old_connections()
 
 
-def _stop(bulk: BulkSend, state: str, message: str) -> None:
-    BulkSend.objects.filter(pk=bulk.pk, state=state).update(
+def job_failed(job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ on_failure: a job that will not run again (killed worker, timeout) leaves the bulk in error,
+    not checking or queueing for ever."""
+    if job.retries_left:
+        return
+    BulkSend.objects.filter(pk=job.args[0], state__in=(State.CHECKING, State.QUEUEING)).update(
+        state=State.ERROR, error=STOPPED, finished_at=timezone.now()
+    )
+
+
+def _stop(bulk_id: int, state: str, message: str) -> None:
+    BulkSend.objects.filter(pk=bulk_id, state=state).update(
         state=State.ERROR, error=message, finished_at=timezone.now()
     )
 

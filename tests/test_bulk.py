@@ -153,6 +153,25 @@ def test_rows_the_order_guard_would_refuse_are_counted_apart_with_the_reason(as_
     assert "Refused (order or age)" in page and "time order only" in page
 
 
+def test_a_tenjin_file_maps_its_columns_to_tenjin_fields(as_marketer, tenjin_app):
+    from tests.conftest import TENJIN_ADVERTISING_ID, TENJIN_INSTALLATION_ID
+
+    ids = f"{TENJIN_ADVERTISING_ID},{TENJIN_INSTALLATION_ID}"
+    text = (
+        "event,advertising_id,analytics_installation_id,os_version,value,product_id,quantity,price,currency,created_at\n"
+        f"level_up,{ids},33,5,,,,,\n"
+        f"purchase,{ids},33,,gems_100,2,0.99,USD,\n"
+        f"level_up,{ids},33,,,,,,1700000000\n"
+    )
+    bulk = sent(as_marketer, checked(as_marketer, tenjin_app, text))
+    assert (bulk.valid_rows, bulk.invalid_rows) == (2, 1)
+    assert "takes no event time" in bulk.problems[0]["errors"]["created_at"][0]
+    purchase = Delivery.objects.get(bulk_send=bulk, bulk_line=3)
+    assert {k: purchase.params[k] for k in ("product_id", "quantity", "price", "currency")} == {
+        "product_id": "gems_100", "quantity": "2", "price": "0.99", "currency": "USD",
+    }  # fmt: skip
+
+
 def test_a_row_with_more_cells_than_columns_is_a_bad_row_not_a_bad_file(as_marketer, adjust_app):
     bulk = checked(as_marketer, adjust_app, f"event,idfa\nf0ob4r,{IDFA},extra\nf0ob4r,{IDFA}\n")
     assert (bulk.state, bulk.valid_rows, bulk.invalid_rows) == (State.CHECKED, 1, 1)
@@ -340,6 +359,23 @@ def test_progress_is_one_aggregate_query_over_the_deliveries(
     assert not progress.done
     page = as_marketer.get(reverse("bulk_progress", args=[bulk.pk])).content.decode()
     assert 'data-live="1"' in page and 'style="width: 50.0%"' in page
+
+
+def test_a_job_that_keeps_failing_is_tried_three_times_then_the_bulk_says_so(
+    as_marketer, adjust_app, monkeypatch
+):
+    tries = []
+
+    def broken(bulk):
+        tries.append(bulk.pk)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(bulk_jobs, "_check", broken)
+    upload(as_marketer, adjust_app, many_rows(3))
+    run_bulk_jobs()
+    bulk = BulkSend.objects.get()
+    assert len(tries) == 3
+    assert (bulk.state, bulk.error) == (State.ERROR, bulk_jobs.STOPPED)
 
 
 # --- Cancelling ----------------------------------------------------------------------------------

@@ -90,8 +90,13 @@ def _live_context(bulk: BulkSend) -> dict:
         "progress": progress,
         # Still changing by itself: the page follows it (bulk.js, or a refresh without JS).
         "live": bulk.state == State.CHECKING or (progress is not None and not progress.done),
-        "results_ready": bulk.state in RESULT_STATES,
+        "results_ready": _results_ready(bulk),
     }
+
+
+def _results_ready(bulk: BulkSend) -> bool:
+    # Also after an error once sending had started: some rows went out.
+    return bulk.state in RESULT_STATES or (bulk.state == State.ERROR and bulk.started_at is not None)
 
 
 @require_POST
@@ -121,7 +126,7 @@ def bulk_cancel(request, pk: int):
 @require_GET
 def bulk_results(request, pk: int):
     bulk = get_bulk_for_user(request, pk)
-    if bulk.state not in RESULT_STATES:
+    if not _results_ready(bulk):
         raise Http404("No results before sending starts.")
     response = StreamingHttpResponse(result_lines(bulk), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="bulk-{bulk.pk}-results.csv"'
