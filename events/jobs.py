@@ -1,20 +1,21 @@
 """The send job: claim a delivery, make one attempt, record it, decide what comes next.
 
 Jobs carry delivery ids only and hold no MMP knowledge: the provider builds and classifies, the
-transport sends. A claim is a conditional update, so a job that runs twice cannot send twice.
+transport sends, the retry policy (events/retry_policy.py) decides what follows. A claim is a
+conditional update that names the claiming run (claim_token) and worker (claimed_by): a job that
+runs twice cannot send twice, and every later write checks it still holds the claim, so a claim
+the reconciler gave back (events/reconciler.py) is not overwritten by a worker that came back.
 """
 
 import logging
-import random
 import uuid
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from events import transport
+from events import order_guard, retry_policy, transport, workers
 from events.models import App, Attempt, Delivery, EventToken, Outcome, SecurityToken, Status
 from events.providers import Verdict, get_provider
 from events.secrets import Masker
@@ -32,12 +33,16 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
     close_old_connections()
     counts: dict[str, int] = {}
     try:
+        workers.beat()
         deliveries = claim(delivery_ids)
         counts["skipped"] = len(set(delivery_ids)) - len(deliveries)
+        # Adjust's order and age rules, re-checked now: one query for the whole batch.
+        ledger = order_guard.Ledger(order_guard.candidate_of(d) for d in deliveries)
         used_tokens: set[int] = set()
         for delivery in deliveries:
-            result = attempt(delivery, used_tokens)
+            result = attempt_unless_refused(delivery, ledger, used_tokens)
             counts[result] = counts.get(result, 0) + 1
+            workers.beat()
         if used_tokens:
             SecurityToken.objects.filter(pk__in=used_tokens).update(last_used_at=timezone.now())
     finally:
@@ -51,7 +56,13 @@ def claim(delivery_ids: list[int]) -> list[Delivery]:
     token = uuid.uuid4().hex
     Delivery.objects.filter(pk__in=delivery_ids, status__in=(Status.QUEUED, Status.RETRYING)).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLAIM_EARLY_TOLERANCE)
-    ).update(status=Status.SENDING, claimed_at=now, claim_token=token, attempt_count=F("attempt_count") + 1)
+    ).update(
+        status=Status.SENDING,
+        claimed_at=now,
+        claim_token=token,
+        claimed_by=workers.current_name(),
+        attempt_count=F("attempt_count") + 1,
+    )
     deliveries = list(Delivery.objects.filter(pk__in=delivery_ids, claim_token=token, status=Status.SENDING))
     # One App and EventToken instance each per batch: secrets are decrypted once, not per event.
     apps = App.objects.in_bulk({d.app_id for d in deliveries})
@@ -69,11 +80,31 @@ def send_one(delivery_id: int) -> str:
     return result
 
 
-def attempt(delivery: Delivery, used_tokens: set[int]) -> str:
+def holding(delivery: Delivery):
+    """The delivery's row, only while this run still holds its claim."""
+    return Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING, claim_token=delivery.claim_token)
+
+
+def attempt_unless_refused(delivery: Delivery, ledger: order_guard.Ledger, used_tokens: set[int]) -> str:
+    now = timezone.now()
+    if delivery.attempt_count > 1 and retry_policy.too_old(delivery.created_at, now):
+        return finish_without_sending(delivery, retry_policy.too_old_note(), Status.DEAD)
+    candidate = order_guard.candidate_of(delivery)
+    refusal = ledger.refusal(candidate, now)
+    if refusal:
+        return finish_without_sending(delivery, refusal + " Not sent.")
+    result = attempt(delivery, used_tokens, candidate)
+    if result == Status.DELIVERED:
+        ledger.note(candidate)
+    return result
+
+
+def attempt(delivery: Delivery, used_tokens: set[int], candidate: order_guard.Candidate | None = None) -> str:
     """One HTTP attempt for a claimed delivery, recorded before and after sending."""
     if not delivery.app.active:
-        _finish_without_sending(delivery, "The app was deactivated in s2sadmin before this event went out.")
-        return Status.FAILED
+        return finish_without_sending(
+            delivery, "The app was deactivated in s2sadmin before this event went out."
+        )
     provider = get_provider(delivery.app)
     try:
         request = provider.build(delivery.app, delivery.event_token, delivery.params)
@@ -103,30 +134,32 @@ def attempt(delivery: Delivery, used_tokens: set[int]) -> str:
         verdict = Verdict(Outcome.RETRY, "", "s2sadmin hit an internal error; it will try again.")
     if request.security_token_id:
         used_tokens.add(request.security_token_id)
-    return _record(delivery, attempt, answer, error, verdict, masker)
+    return record(delivery, attempt, answer, error, verdict, masker, candidate)
 
 
-def _record(
+def record(
     delivery: Delivery,
     attempt: Attempt,
     answer: HttpAnswer | None,
     error: TransportError | None,
     verdict: Verdict,
     masker: Masker,
+    candidate: order_guard.Candidate | None = None,
 ) -> str:
+    """Complete the attempt row and move the delivery on, as the retry policy decides."""
     now = timezone.now()
-    outcome = verdict.outcome
-    explanation = verdict.explanation
-    if outcome == Outcome.RETRY and verdict.ambiguous and not settings.SEND_RETRY_AMBIGUOUS:
-        outcome = Outcome.PERMANENT
-        explanation += " Not retried, because the MMP may have recorded it (SEND_RETRY_AMBIGUOUS is off)."
-
-    status, delay = _next_status(delivery.attempt_count, outcome, verdict.retry_after)
-    if status == Status.DEAD:
-        explanation += f" Gave up after {delivery.attempt_count} attempts."
+    decision = retry_policy.decide(
+        verdict.outcome,
+        ambiguous=verdict.ambiguous,
+        retry_after=verdict.retry_after,
+        attempts_made=delivery.attempt_count,
+        created_at=delivery.created_at,
+        now=now,
+    )
+    explanation = " ".join(part for part in (verdict.explanation, decision.note) if part)
 
     attempt.finished_at = now
-    attempt.outcome = outcome
+    attempt.outcome = decision.outcome
     attempt.ambiguous = verdict.ambiguous
     attempt.mmp_message = masker.text(verdict.mmp_message)
     attempt.explanation = masker.text(explanation)
@@ -140,70 +173,83 @@ def _record(
         attempt.error = masker.text(error.message)
         attempt.duration_ms = error.duration_ms
 
+    status = decision.status
     # Once an attempt may have been recorded, the delivery stays marked: later ones may duplicate it.
     sticky = {"ambiguous": True} if verdict.ambiguous else {}
     with transaction.atomic():
-        attempt.save()
-        Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
+        held = holding(delivery).update(
             **sticky,
             status=status,
-            next_attempt_at=now + timedelta(seconds=delay) if status == Status.RETRYING else None,
+            next_attempt_at=now + timedelta(seconds=decision.delay) if status == Status.RETRYING else None,
             finished_at=now if status in (Status.DELIVERED, Status.FAILED, Status.DEAD) else None,
-            last_outcome=outcome,
+            last_outcome=decision.outcome,
             last_http_status=attempt.response_status,
             last_message=attempt.mmp_message or attempt.error,
             last_explanation=attempt.explanation,
             last_duration_ms=attempt.duration_ms,
             updated_at=now,
         )
-    if status == Status.RETRYING:
-        enqueue_retry(delivery.pk, delay)
-    return status
-
-
-def _next_status(attempts_made: int, outcome: Outcome, retry_after: float | None) -> tuple[Status, float]:
-    if outcome == Outcome.DELIVERED:
-        return Status.DELIVERED, 0
-    if outcome == Outcome.PERMANENT:
-        return Status.FAILED, 0
-    backoff = settings.SEND_BACKOFF
-    if attempts_made > len(backoff):
-        return Status.DEAD, 0
-    delay = backoff[attempts_made - 1]
-    delay *= 1 + random.uniform(-settings.SEND_BACKOFF_JITTER, settings.SEND_BACKOFF_JITTER)  # noqa: S311
-    if retry_after is not None:
-        # The MMP said when to come back: never sooner than that, within reason.
-        delay = max(delay, min(retry_after, settings.SEND_RETRY_AFTER_MAX))
-    return Status.RETRYING, delay
+        if not held:
+            # The reconciler took this claim back (this worker looked dead) and another attempt
+            # follows: this one's answer is kept, and the delivery may now go out twice.
+            attempt.explanation += " This worker had lost its claim meanwhile; another attempt was scheduled."
+            Delivery.objects.filter(pk=delivery.pk).update(ambiguous=True, updated_at=now)
+        elif status == Status.DELIVERED:
+            order_guard.record_accepted(candidate)
+        attempt.save()
+    if held and status == Status.RETRYING:
+        enqueue_retry(delivery.pk, decision.delay)
+    return status if held else "lost_claim"
 
 
 def _retry_without_sending(delivery: Delivery, explanation: str) -> str:
     """Nothing went out, so the claim's attempt does not count; back to the backoff schedule."""
-    status, delay = _next_status(delivery.attempt_count, Outcome.RETRY, None)
     now = timezone.now()
-    Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
+    decision = retry_policy.decide(
+        Outcome.RETRY, attempts_made=delivery.attempt_count, created_at=delivery.created_at, now=now
+    )
+    status = decision.status
+    holding(delivery).update(
         status=status,
         attempt_count=F("attempt_count") - 1 if status == Status.RETRYING else F("attempt_count"),
-        next_attempt_at=now + timedelta(seconds=delay) if status == Status.RETRYING else None,
+        next_attempt_at=now + timedelta(seconds=decision.delay) if status == Status.RETRYING else None,
         finished_at=None if status == Status.RETRYING else now,
         last_outcome=Outcome.RETRY,
+        last_message="",
+        last_explanation=" ".join(part for part in (explanation, decision.note) if part),
+        updated_at=now,
+    )
+    if status == Status.RETRYING:
+        enqueue_retry(delivery.pk, decision.delay)
+    return status
+
+
+def finish_without_sending(delivery: Delivery, explanation: str, status: Status = Status.FAILED) -> str:
+    """A final status with nothing sent: the claim's attempt does not count."""
+    now = timezone.now()
+    holding(delivery).update(
+        status=status,
+        attempt_count=F("attempt_count") - 1,
+        finished_at=now,
+        last_outcome=Outcome.PERMANENT if status == Status.FAILED else Outcome.RETRY,
         last_message="",
         last_explanation=explanation,
         updated_at=now,
     )
-    if status == Status.RETRYING:
-        enqueue_retry(delivery.pk, delay)
     return status
 
 
-def _finish_without_sending(delivery: Delivery, explanation: str) -> None:
+def give_back(delivery: Delivery, explanation: str) -> bool:
+    """Release a claim whose attempt never started (its worker died first): due again at once."""
     now = timezone.now()
-    Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
-        status=Status.FAILED,
-        attempt_count=F("attempt_count") - 1,
-        finished_at=now,
-        last_outcome=Outcome.PERMANENT,
-        last_message="",
-        last_explanation=explanation,
-        updated_at=now,
+    again = delivery.attempt_count > 1
+    return bool(
+        holding(delivery).update(
+            status=Status.RETRYING if again else Status.QUEUED,
+            attempt_count=F("attempt_count") - 1,
+            next_attempt_at=now if again else None,
+            claim_token="",
+            last_explanation=explanation,
+            updated_at=now,
+        )
     )

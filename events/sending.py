@@ -2,21 +2,26 @@
 
 The test form, `send_event`, the API and bulk uploads all call `create_delivery`; nothing is saved
 when validation fails, and the row is the outbox: if Redis is unreachable the delivery stays queued
-and is enqueued again later.
+and the reconciler (events/reconciler.py) enqueues it once Redis is back.
+
+Adjust events also pass the order and age guard (events/order_guard.py) before they are saved.
 """
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import django_rq
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from redis.exceptions import RedisError
 
+from events import order_guard
 from events.models import App, Delivery, EventToken, Source
-from events.providers import get_provider
+from events.providers import EventInvalid, get_provider
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +35,23 @@ def create_delivery(
     user=None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    order_checked: bool = False,
 ) -> tuple[Delivery, bool]:
     """Validate and queue one event. Returns (delivery, created); raises EventInvalid.
 
     With an idempotency key already used for this app, the existing delivery is returned and
-    nothing is queued again.
+    nothing is queued again. `order_checked`: the caller already ran order_guard.check_many on a
+    batch containing this event (bulk and API code), so it is not queried again.
     """
     if idempotency_key:
         existing = Delivery.objects.filter(app=app, idempotency_key=idempotency_key).first()
         if existing:
             return existing, False
     valid = get_provider(app).validate(app, event_token, fields, now=now)
+    if not order_checked:
+        refuse_if_adjust_would(
+            order_guard.candidate(app, event_token, valid.device_id, valid.event_time), now
+        )
     row = Delivery(
         app=app,
         event_token=event_token,
@@ -56,7 +67,7 @@ def create_delivery(
     try:
         with transaction.atomic():
             row.save()
-            transaction.on_commit(lambda: enqueue_deliveries([row.pk]))
+            enqueue_after_commit([row.pk])
     except IntegrityError:
         # A concurrent request with the same key won the race: answer with its delivery.
         return Delivery.objects.get(app=app, idempotency_key=idempotency_key), False
@@ -67,8 +78,11 @@ def resend_delivery(original: Delivery, *, user=None) -> Delivery:
     """A new delivery with the same validated parameters, queued now; the original stays as it was.
 
     The parameters were validated when the original was created; sending them again is a new
-    event for the log (its own attempts), linked to the one it repeats.
+    event for the log (its own attempts), linked to the one it repeats. Raises EventInvalid (on
+    created_at) when Adjust would reject it now: older than 58 days, or older than an event it
+    accepted since for this device and event token.
     """
+    refuse_if_adjust_would(order_guard.candidate_of(original))
     row = Delivery(
         app=original.app,
         event_token=original.event_token,
@@ -82,8 +96,40 @@ def resend_delivery(original: Delivery, *, user=None) -> Delivery:
     )
     with transaction.atomic():
         row.save()
-        transaction.on_commit(lambda: enqueue_deliveries([row.pk]))
+        enqueue_after_commit([row.pk])
     return row
+
+
+def refuse_if_adjust_would(candidate: order_guard.Candidate | None, now: datetime | None = None) -> None:
+    reason = order_guard.check(candidate, now=now)
+    if reason:
+        raise EventInvalid({"created_at": [reason]})
+
+
+# Ids created in the current transaction of this thread, waiting for its commit.
+_after_commit = threading.local()
+
+
+def enqueue_after_commit(delivery_ids: Iterable[int]) -> None:
+    """Enqueue these ids once the current transaction commits (at once outside one), together with
+    every other id created in it: a bulk send made of many create_delivery calls in one
+    transaction goes out in jobs of SEND_BATCH_SIZE, not one job per event.
+
+    Ids of a savepoint that was rolled back may stay pending and be enqueued with the next commit;
+    the job skips them (no such row, or already claimed), so that costs nothing but a lookup.
+    """
+    pending = getattr(_after_commit, "ids", None)
+    if pending is None:
+        pending = _after_commit.ids = []
+    pending.extend(delivery_ids)
+    transaction.on_commit(_enqueue_pending)
+
+
+def _enqueue_pending() -> None:
+    ids = getattr(_after_commit, "ids", None)
+    if ids:
+        _after_commit.ids = []
+        enqueue_deliveries(ids)
 
 
 def send_queue() -> django_rq.queues.DjangoRQ:
@@ -127,8 +173,6 @@ def enqueue_deliveries(delivery_ids: Iterable[int]) -> bool:
 
 
 def enqueue_retry(delivery_id: int, delay_seconds: float) -> bool:
-    from datetime import timedelta
-
     from events.jobs import send_deliveries
 
     queue = send_queue()
@@ -137,8 +181,12 @@ def enqueue_retry(delivery_id: int, delay_seconds: float) -> bool:
         if delay_seconds <= 0:
             queue.enqueue(send_deliveries, [delivery_id], **options)
         else:
-            # RQ's scheduler (workers run --with-scheduler) moves it to the queue when due.
-            queue.enqueue_in(timedelta(seconds=delay_seconds), send_deliveries, [delivery_id], **options)
+            # RQ's scheduler (workers run --with-scheduler) moves it to the queue when due. It
+            # keeps whole seconds, cutting the fraction off: round up instead, so a retry never
+            # starts before its time (a 429's Retry-After is a minimum).
+            due = timezone.now() + timedelta(seconds=delay_seconds)
+            due = due.replace(microsecond=0) + timedelta(seconds=1 if due.microsecond else 0)
+            queue.enqueue_at(due, send_deliveries, [delivery_id], **options)
     except RedisError as exc:
         log.warning("Redis unreachable, retry of delivery %s waits for the reconciler: %s", delivery_id, exc)
         return False

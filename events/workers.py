@@ -1,16 +1,146 @@
-"""The worker that runs send jobs: no fork per job, code and HTTP session loaded once.
+"""The worker that runs send jobs: no fork per job, code and HTTP session loaded once, and alive-ness
+that others can trust.
 
 The default forking worker is about ten times slower on this stack and its per-job children
 cannot keep connections alive between jobs (stack notes §8).
+
+RQ notices a worker that died only once its registration expires, and by default that is stretched
+to the running job's whole timeout (minutes for a batch) and checked every ten minutes. A SendWorker
+instead keeps its registration short (WORKER_LIVENESS_TTL) and renews it between sends, records its
+name on every claim (Delivery.claimed_by), and runs the reconciler from its maintenance task, so a
+batch abandoned by a killed worker is sent again about a minute later (stack notes §3.2).
 """
 
+import logging
+import time
+
 import rq
+from django.conf import settings
+from django.db import close_old_connections
+from redis.exceptions import RedisError
+from rq import worker_registration
 
 import events.jobs  # noqa: F401  (imported up front so every job finds it loaded)
+
+log = logging.getLogger(__name__)
+
+RECONCILE_LOCK = "s2sadmin:lock:reconcile"
+RETENTION_LOCK = "s2sadmin:lock:retention"
+# Renewing the registration costs a Redis round trip: often enough, not for every send.
+BEAT_EVERY_SECONDS = 2.0
+
+_current: "SendWorker | None" = None
+
+
+def current_name() -> str:
+    """The name of the worker running the current job in this process ('' outside a worker)."""
+    return _current.name if _current is not None else ""
+
+
+def beat() -> None:
+    """Renew this process's worker registration, if a SendWorker runs the current job."""
+    if _current is not None:
+        _current.beat()
+
+
+def liveness_ttl() -> int:
+    """How long a worker's registration outlives its last renewal. Never shorter than two sends
+    that both wait for their full timeouts (renewals come between sends), nor than the idle
+    worker's renewal period, or a slow but live worker would look dead."""
+    one_send = settings.HTTP_CONNECT_TIMEOUT + settings.HTTP_READ_TIMEOUT
+    idle_renewal = max(1, settings.WORKER_TTL - 15)
+    return int(max(settings.WORKER_LIVENESS_TTL, 2 * one_send + 2, idle_renewal + 5))
+
+
+def is_alive(connection, worker_name: str) -> bool:
+    key = rq.Worker.redis_worker_namespace_prefix + worker_name
+    return bool(connection.exists(key)) and not connection.hexists(key, "death")
 
 
 class SendWorker(rq.SimpleWorker):
     def __init__(self, *args, **kwargs):
-        # Registry clean-up (which re-queues jobs of a worker that died) every minute, not ten.
-        kwargs.setdefault("maintenance_interval", 60)
+        kwargs.setdefault("maintenance_interval", settings.WORKER_MAINTENANCE_INTERVAL)
+        # Short, whatever rqworker passes (420 by default): the idle loop renews the registration
+        # every worker_ttl - 15 seconds, and must do so well within liveness_ttl().
+        kwargs["worker_ttl"] = settings.WORKER_TTL
         super().__init__(*args, **kwargs)
+        self._last_beat = 0.0
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None):
+        # RQ asks for the job's whole timeout while a job runs; a send job renews between sends
+        # instead (beat), so a dead worker's registration is gone within liveness_ttl().
+        ttl = liveness_ttl()
+        super().heartbeat(min(timeout or ttl, ttl), pipeline=pipeline)
+
+    def execute_job(self, job, queue):
+        global _current
+        _current = self
+        self._last_beat = time.monotonic()
+        try:
+            super().execute_job(job, queue)
+        finally:
+            _current = None
+
+    def beat(self) -> None:
+        if time.monotonic() - self._last_beat < BEAT_EVERY_SECONDS:
+            return
+        self._last_beat = time.monotonic()
+        try:
+            with self.connection.pipeline() as pipe:
+                self.heartbeat(pipeline=pipe)
+                pipe.hexists(self.key, "birth")
+                registered = pipe.execute()[-1]
+            if not registered:
+                self.register_again()
+        except RedisError as exc:
+            # Sending goes on without Redis: the rows are the truth, the reconciler catches up.
+            log.warning("Worker %s could not renew its registration: %s", self.name, exc)
+
+    def register_again(self) -> None:
+        """After Redis lost everything (a restart), the worker's hash and set entry are gone."""
+        with self.connection.pipeline() as pipe:
+            pipe.hset(self.key, mapping=self.serialize())
+            worker_registration.register(self, pipe)
+            pipe.expire(self.key, liveness_ttl())
+            pipe.execute()
+        log.info("Worker %s registered again (Redis had lost its registration)", self.name)
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        try:
+            if not self.connection.hexists(self.key, "birth"):
+                self.register_again()
+        except RedisError:
+            return
+        self.reconcile_if_due()
+        self.schedule_retention_if_due()
+
+    def _take_lock(self, name: str, seconds: float) -> bool:
+        """At most once per `seconds` across all workers; a Redis restart frees it at once."""
+        try:
+            return bool(self.connection.set(name, self.name, nx=True, ex=max(1, int(seconds))))
+        except RedisError:
+            return False
+
+    def reconcile_if_due(self) -> None:
+        if not self._take_lock(RECONCILE_LOCK, settings.RECONCILE_INTERVAL - 1):
+            return
+        from events.reconciler import reconcile
+
+        close_old_connections()
+        try:
+            report = reconcile()
+        except Exception:  # maintenance must never stop the worker
+            log.exception("The reconciler failed; it runs again at the next maintenance")
+        else:
+            if report:
+                log.info("Reconciler: %s", report)
+        finally:
+            close_old_connections()
+
+    def schedule_retention_if_due(self) -> None:
+        if not self._take_lock(RETENTION_LOCK, settings.RETENTION_INTERVAL):
+            return
+        from events.retention import enqueue_purge
+
+        enqueue_purge()

@@ -80,7 +80,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     test_run = env.str("S2S_TEST_RUN", default="0")
     DATABASES["default"]["TEST"] = {"NAME": str(RUN_DIR / f"test-{test_run}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Take the write lock when a transaction starts: one that read first and then writes
+            # would otherwise fail at once ("database is locked") when another process wrote
+            # in between, as workers, the web server and the emulator all do.
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -139,14 +146,38 @@ TENJIN_BASE_URL = env.str("TENJIN_BASE_URL", default="https://track.tenjin.com")
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=3.05)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=10.0)
 HTTP_MAX_RESPONSE_BYTES = env.int("HTTP_MAX_RESPONSE_BYTES", default=64 * 1024)
-# Seconds to wait before attempt 2, 3, ...; one more attempt than there are delays, then dead.
+# The retry policy (events/retry_policy.py; what each answer means is in the providers' tables).
+# Seconds to wait before attempt 2, 3, ...; past the end the last delay repeats.
 SEND_BACKOFF = env.list("SEND_BACKOFF", cast=float, default=[10, 60, 300, 1800, 7200])
 SEND_BACKOFF_JITTER = env.float("SEND_BACKOFF_JITTER", default=0.2)  # +-20% spreads retry bursts
+# Attempts in all, then dead; unset: one more than SEND_BACKOFF has delays.
+SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=None)
+# Seconds after its creation past which a delivery is dead instead of retried.
+SEND_MAX_AGE = env.float("SEND_MAX_AGE", default=24 * 3600)
 SEND_RETRY_AFTER_MAX = env.float("SEND_RETRY_AFTER_MAX", default=6 * 3600)
 # Adjust documents that a 5xx may have been recorded all the same; retrying risks a duplicate
 # (marked ambiguous), not retrying risks a loss.
 SEND_RETRY_AMBIGUOUS = env.bool("SEND_RETRY_AMBIGUOUS", default=True)
 SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=50)
+
+# --- Nothing lost: workers, the reconciler, retention (events/workers.py, reconciler.py) -------
+# How long a worker's RQ registration outlives its last renewal (send workers renew it between
+# sends): a killed worker's claims are given back this long after it died, plus at most one
+# RECONCILE_INTERVAL.
+WORKER_LIVENESS_TTL = env.int("WORKER_LIVENESS_TTL", default=60)
+# An idle worker renews every WORKER_TTL - 15 s and runs maintenance every
+# WORKER_MAINTENANCE_INTERVAL (RQ's registry clean-up, the reconciler, retention).
+WORKER_TTL = env.int("WORKER_TTL", default=30)
+WORKER_MAINTENANCE_INTERVAL = env.int("WORKER_MAINTENANCE_INTERVAL", default=60)
+RECONCILE_INTERVAL = env.int("RECONCILE_INTERVAL", default=60)
+# A queued delivery older than this (or a retry overdue by this much) with no job is enqueued again.
+RECONCILE_GRACE = env.int("RECONCILE_GRACE", default=30)
+RECONCILE_MAX = env.int("RECONCILE_MAX", default=20_000)  # per run; the next run takes the rest
+# Final deliveries and their attempts older than this are removed, in batches, once an hour.
+RETENTION_DAYS = env.float("RETENTION_DAYS", default=90)
+RETENTION_INTERVAL = env.int("RETENTION_INTERVAL", default=3600)
+RETENTION_BATCH = env.int("RETENTION_BATCH", default=1000)
+RETENTION_MAX_SECONDS = env.float("RETENTION_MAX_SECONDS", default=120)
 
 # --- The MMP emulator ---------------------------------------------------------------------
 EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=DEBUG)

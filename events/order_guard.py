@@ -1,0 +1,163 @@
+"""The order and age guard: refuse an Adjust event before it goes out when Adjust would reject it.
+
+Adjust takes a device's events per event token in time order only: one whose time is earlier than
+one it already accepted for that device and event token is rejected, and so is any event older
+than 58 days (mmp-apis.md §1.6). OrderMark keeps the newest event time Adjust accepted per
+(app, event token, device id); it moves on in the same transaction that records a delivered attempt.
+
+It is checked three times: when a delivery is created (`check`, by create_delivery and
+resend_delivery), for a batch of events before they are created (`check_many`, for bulk and API
+code, one query per 500 events), and again in the send job, since a retry hours later can cross the
+58 days and a newer event may have been accepted meanwhile.
+
+Equal times pass: Adjust rejects *earlier* events only (UNCONFIRMED for equal ones; the emulator
+accepts them). Tenjin takes no event time, so its events are never refused here.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from events.models import Delivery, OrderMark, Provider
+from events.providers import adjust_time
+
+MAX_AGE = adjust_time.MAX_AGE
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One Adjust event about to be sent: what the rule looks at."""
+
+    app_id: int
+    event_token_id: int
+    device_id: str
+    event_time: datetime
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        return self.app_id, self.event_token_id, self.device_id
+
+
+def candidate(app, event_token, device_id: str, event_time: datetime | None) -> Candidate | None:
+    """The candidate for an event of this app, or None when the guard does not apply (Tenjin)."""
+    if app.provider != Provider.ADJUST or event_time is None or not device_id:
+        return None
+    return Candidate(app.pk, event_token.pk, device_id, event_time)
+
+
+def candidate_of(delivery: Delivery) -> Candidate | None:
+    if delivery.app.provider != Provider.ADJUST:
+        return None
+    return candidate(delivery.app, delivery.event_token, delivery.device_id, event_time_of(delivery.params))
+
+
+def event_time_of(params: dict[str, str]) -> datetime | None:
+    """The event time of stored Adjust parameters (validation pinned one on every event)."""
+    if params.get("created_at_unix"):
+        return datetime.fromtimestamp(int(params["created_at_unix"]), UTC)
+    if params.get("created_at"):
+        # Already validated when the delivery was made; only its moment is needed here.
+        return adjust_time._from_iso(params["created_at"])
+    return None
+
+
+class Ledger:
+    """The newest accepted time for each key of some candidates, loaded in one query per 500."""
+
+    def __init__(self, candidates: Iterable[Candidate | None]):
+        keys = {c.key for c in candidates if c is not None}
+        self.newest: dict[tuple[int, int, str], datetime] = {}
+        # Times this ledger learnt since loading, and from where, for the message.
+        self.seen_here: set[tuple[int, int, str]] = set()
+        keys_list = sorted(keys)
+        for start in range(0, len(keys_list), CHUNK):
+            chunk = keys_list[start : start + CHUNK]
+            marks = OrderMark.objects.filter(
+                app_id__in={k[0] for k in chunk},
+                event_token_id__in={k[1] for k in chunk},
+                device_id__in={k[2] for k in chunk},
+            ).values_list("app_id", "event_token_id", "device_id", "newest_event_time")
+            for app_id, token_id, device_id, newest in marks:
+                if (app_id, token_id, device_id) in keys:
+                    self.newest[(app_id, token_id, device_id)] = newest
+
+    def refusal(self, c: Candidate | None, now: datetime) -> str | None:
+        """Why Adjust would reject it, or None."""
+        if c is None:
+            return None
+        if c.event_time < now - MAX_AGE:
+            return (
+                f"Adjust would reject this event: it happened {(now - c.event_time).days} days ago "
+                f"({_when(c.event_time)}), and Adjust rejects events older than 58 days."
+            )
+        newest = self.newest.get(c.key)
+        if newest is not None and c.event_time < newest:
+            where = (
+                "an earlier event of this batch for the same device and event token"
+                if c.key in self.seen_here
+                else "an event Adjust already accepted for this device and event token"
+            )
+            return (
+                f"Adjust would reject this event: its time ({_when(c.event_time)}) is before {where} "
+                f"({_when(newest)}). Adjust takes each device's events per event token in time order "
+                "only; send the older events first."
+            )
+        return None
+
+    def note(self, c: Candidate | None) -> None:
+        """`c` goes out (or was accepted): later candidates must not be older."""
+        if c is not None and (c.key not in self.newest or self.newest[c.key] < c.event_time):
+            self.newest[c.key] = c.event_time
+            self.seen_here.add(c.key)
+
+
+def check(c: Candidate | None, *, now: datetime | None = None) -> str | None:
+    """Why Adjust would reject this one event, or None."""
+    return Ledger([c]).refusal(c, now or timezone.now())
+
+
+def check_many(candidates: Sequence[Candidate | None], *, now: datetime | None = None) -> list[str | None]:
+    """A refusal (or None) for each candidate, in order, as they would go out one after the other:
+    an event older than one before it in the list, for the same device and event token, is refused
+    too. None entries (events the guard does not apply to) get None."""
+    now = now or timezone.now()
+    ledger = Ledger(candidates)
+    reasons = []
+    for c in candidates:
+        reason = ledger.refusal(c, now)
+        if reason is None:
+            ledger.note(c)
+        reasons.append(reason)
+    return reasons
+
+
+def record_accepted(c: Candidate | None) -> None:
+    """Adjust accepted `c`: move its mark on. Call inside the transaction that records the attempt."""
+    if c is None:
+        return
+    older = Q(app_id=c.app_id, event_token_id=c.event_token_id, device_id=c.device_id) & Q(
+        newest_event_time__lt=c.event_time
+    )
+    if OrderMark.objects.filter(older).update(newest_event_time=c.event_time, updated_at=timezone.now()):
+        return
+    OrderMark.objects.bulk_create(
+        [
+            OrderMark(
+                app_id=c.app_id,
+                event_token_id=c.event_token_id,
+                device_id=c.device_id,
+                newest_event_time=c.event_time,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    # A concurrent sender may have inserted an older time between the two statements.
+    OrderMark.objects.filter(older).update(newest_event_time=c.event_time, updated_at=timezone.now())
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
