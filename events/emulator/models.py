@@ -253,7 +253,7 @@ class EmuFaults(models.Model):
     """One row: the failures the emulator injects before its checks."""
 
     SINGLETON_PK = 1
-    SCRIPT_ENTRIES = ("500", "429", "timeout", "500_after_record", "pass")
+    SCRIPT_ENTRIES = ("500", "429", "timeout", "500_after_record", "drop", "drop_after_record", "pass")
 
     class Scope(models.TextChoices):
         BOTH = "", "Adjust and Tenjin"
@@ -264,6 +264,9 @@ class EmuFaults(models.Model):
     error_429 = models.FloatField(default=0.0, validators=SHARE)
     timeout = models.FloatField(default=0.0, validators=SHARE)
     error_500_after_record = models.FloatField(default=0.0, validators=SHARE)
+    # The connection is closed without an answer, before or after the event is recorded.
+    dropped = models.FloatField(default=0.0, validators=SHARE)
+    dropped_after_record = models.FloatField(default=0.0, validators=SHARE)
     latency_ms = models.PositiveIntegerField(default=0, help_text="Added to every answer.")
     retry_after_seconds = models.PositiveIntegerField(default=1)
     timeout_seconds = models.FloatField(default=30.0, validators=[MinValueValidator(0.0)])
@@ -307,4 +310,6 @@ class EmuFaults(models.Model):
             ("429", self.error_429),
             ("timeout", self.timeout),
             ("500_after_record", self.error_500_after_record),
+            ("drop", self.dropped),
+            ("drop_after_record", self.dropped_after_record),
         ]

@@ -170,6 +170,8 @@ FAULT_FIELDS = {
     "error_429",
     "timeout",
     "error_500_after_record",
+    "dropped",
+    "dropped_after_record",
     "latency_ms",
     "retry_after_seconds",
     "timeout_seconds",

@@ -34,7 +34,10 @@ def emulator_enabled(view):
 
 
 def _serve(request: HttpRequest, endpoint: faults.Endpoint) -> HttpResponse:
-    answer, headers = faults.answer(endpoint, Incoming.from_request(request))
+    try:
+        answer, headers = faults.answer(endpoint, Incoming.from_request(request))
+    except faults.Dropped:
+        return faults.drop_connection(request)
     return json_answer(answer, headers)
 
 
