@@ -1,0 +1,74 @@
+"""The fault suite at CI size: 1,000 events through real worker processes, a real emulator server
+and a real Redis, with 30% faulty answers, two SIGKILLs of the workers and a Redis restart.
+
+About two minutes, so it runs when S2S_FAULT_SUITE=1 (CI sets it); select it alone with
+`S2S_FAULT_SUITE=1 ./scripts/test tests/test_fault_suite.py -k suite`. `manage.py fault_suite`
+runs 10,000. The emulator's dropped-connection fault, which the suite uses, is proven here too.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from events.emulator.faults import Dropped
+from events.models import Source, Status
+from events.sending import create_delivery
+from tests.conftest import IDFA, database_url_for_subprocesses, run_worker, subprocess_env
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+EVENTS = int(os.environ.get("S2S_FAULT_SUITE_EVENTS", "1000"))
+
+
+@pytest.mark.skipif(os.environ.get("S2S_FAULT_SUITE") != "1", reason="set S2S_FAULT_SUITE=1 to run it")
+def test_the_fault_suite_loses_nothing_and_duplicates_only_ambiguous_deliveries():
+    run = subprocess.run(
+        [
+            sys.executable, str(settings.BASE_DIR / "manage.py"), "fault_suite",
+            "--events", str(EVENTS), "--database-url", database_url_for_subprocesses(), "--timeout", "270",
+        ],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    print(run.stdout, run.stderr)
+    table = dict(
+        re.findall(r"^  (sent|delivered|failed|ambiguous|duplicates|lost)\s+(\d+)", run.stdout, re.M)
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert table["sent"] == str(EVENTS)
+    assert table["lost"] == "0"
+    assert "2 worker kills, 1 Redis restart" in run.stdout
+    assert run.stdout.rstrip().endswith("PASS")
+
+
+@pytest.mark.parametrize(("fault", "recorded"), [("drop", 0), ("drop_after_record", 1)])
+def test_a_dropped_connection_reaches_the_sender_as_one_and_is_retried_as_ambiguous(
+    emulator, adjust_app, fault, recorded
+):
+    emulator.register_adjust_app(adjust_app.app_key, event_tokens=["f0ob4r"])
+    emulator.script_faults([fault, "pass"])
+    delivery, _ = create_delivery(
+        adjust_app,
+        adjust_app.event_tokens.get(token="f0ob4r"),
+        {"device_ids": {"idfa": IDFA}},
+        source=Source.CLI,
+    )
+    run_worker()
+    delivery.refresh_from_db()
+    dropped = delivery.attempts.get(number=1)
+    assert (dropped.response_status, dropped.ambiguous) == (None, True)
+    assert "was dropped before an answer came" in dropped.error
+    assert (delivery.status, delivery.ambiguous) == (Status.DELIVERED, True)
+    assert len(emulator.recorded_events()) == recorded + 1
+
+
+def test_without_a_socket_to_close_the_drop_surfaces_as_the_exception(emulator, client):
+    emulator.script_faults(["drop"])
+    with pytest.raises(Dropped):
+        client.post("/emulator/adjust/event", {"s2s": "1"})
