@@ -163,7 +163,7 @@ class Command(BaseCommand):
             processes.stop()
         breakage = (
             f"{processes.kills} worker kills, {processes.redis_restarts} Redis restart, "
-            f"{processes.restarted_after_exit} workers restarted after exiting on their own"
+            f"workers that exited on their own and were started again: {processes.restarted_after_exit}"
         )
         result = fault_suite.tally(apps)
         out.write(fault_suite.table(result, breakage, time.monotonic() - started))
