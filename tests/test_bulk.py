@@ -358,7 +358,7 @@ def test_progress_is_one_aggregate_query_over_the_deliveries(
     assert (progress.total, progress.attempted, progress.delivered, progress.remaining) == (2, 1, 1, 1)
     assert not progress.done
     page = as_marketer.get(reverse("bulk_progress", args=[bulk.pk])).content.decode()
-    assert 'data-live="1"' in page and 'style="width: 50.0%"' in page
+    assert 'data-live="1"' in page and 'class="delivered" data-percent="50.0"' in page
 
 
 def test_a_job_that_keeps_failing_is_tried_three_times_then_the_bulk_says_so(

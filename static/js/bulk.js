@@ -1,9 +1,19 @@
 // A bulk send's page follows its progress: the server-rendered fragment is fetched again every
 // 1.5 s and swapped in; when the bulk's state changes (checked, all queued) the whole page reloads
 // for the report. Without JS a <noscript> refresh reloads the page instead.
+// The progress bar's parts are sized here from data-percent: the Content-Security-Policy
+// (style-src 'self') ignores style= attributes in the HTML, not styles set from a script.
 (function () {
+  document.documentElement.classList.add("js");
+  function paint(root) {
+    root.querySelectorAll(".bulk-bar [data-percent]").forEach(function (part) {
+      part.style.width = part.dataset.percent + "%";
+    });
+  }
   var box = document.getElementById("bulk-progress");
-  if (!box || box.dataset.live !== "1") return;
+  if (!box) return;
+  paint(box);
+  if (box.dataset.live !== "1") return;
   var state = box.dataset.state;
   function poll() {
     fetch(box.dataset.url, { credentials: "same-origin" })
@@ -20,6 +30,7 @@
           window.location.reload();
           return;
         }
+        paint(next);
         box.replaceWith(next);
         box = next;
         if (box.dataset.live === "1") setTimeout(poll, 1500);

@@ -103,6 +103,9 @@ def test_a_marketer_sends_a_csv_with_bad_rows_and_downloads_the_results(
         screenshots(page, request, "sending")
         expect(page.locator("#bulk-progress h2")).to_have_text("Finished", timeout=FINISHED_WITHIN_MS)
         expect(bar).to_have_attribute("aria-valuenow", "100")
+        # Sized by bulk.js: the Content-Security-Policy ignores style= attributes in the HTML.
+        expect(bar.locator(".delivered")).to_have_attribute("style", "width: 97.5%;")
+        expect(bar.locator(".failed")).to_have_attribute("style", "width: 2.5%;")
         counts = page.locator("#bulk-progress .bulk-counts")
         expect(counts).to_contain_text(re.compile(rf"Delivered\s*{VALID_ROWS - 1}"))
         expect(counts).to_contain_text(re.compile(r"Failed\s*1"))
