@@ -359,6 +359,7 @@ def test_progress_is_one_aggregate_query_over_the_deliveries(
     assert not progress.done
     page = as_marketer.get(reverse("bulk_progress", args=[bulk.pk])).content.decode()
     assert 'data-live="1"' in page and 'class="delivered" data-percent="50.0"' in page
+    assert '<noscript><progress class="bulk-fallback" max="100" value="50">' in page  # without JS
 
 
 def test_a_job_that_keeps_failing_is_tried_three_times_then_the_bulk_says_so(
