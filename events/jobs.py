@@ -39,8 +39,14 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
         # Adjust's order and age rules, re-checked now: one query for the whole batch.
         ledger = order_guard.Ledger(order_guard.candidate_of(d) for d in deliveries)
         used_tokens: set[int] = set()
-        for delivery in deliveries:
-            result = attempt_unless_refused(delivery, ledger, used_tokens)
+        for index, delivery in enumerate(deliveries):
+            try:
+                result = attempt_unless_refused(delivery, ledger, used_tokens)
+            except BaseException:
+                # The job is stopping (its timeout, a database error): the deliveries it has not
+                # started go back at once instead of waiting for their claims to go stale.
+                give_back_quietly(deliveries[index + 1 :])
+                raise
             counts[result] = counts.get(result, 0) + 1
             workers.beat()
         if used_tokens:
@@ -237,6 +243,15 @@ def finish_without_sending(delivery: Delivery, explanation: str, status: Status 
         updated_at=now,
     )
     return status
+
+
+def give_back_quietly(deliveries: list[Delivery]) -> None:
+    for delivery in deliveries:
+        try:
+            give_back(delivery, "Its send job stopped before reaching it; it goes out again.")
+        except Exception:  # the database may be what failed: the reconciler catches up later
+            log.exception("Could not give back delivery %s", delivery.pk)
+            return
 
 
 def give_back(delivery: Delivery, explanation: str) -> bool:

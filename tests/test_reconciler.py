@@ -283,3 +283,22 @@ def test_a_retry_past_the_maximum_age_is_dead_without_being_sent(adjust, emulato
     assert delivery.status == Status.DEAD
     assert "SEND_MAX_AGE" in delivery.last_explanation
     assert emulator.recorded_events().count() == 0
+
+
+def test_a_send_job_that_stops_mid_batch_gives_back_what_it_had_not_started(adjust, emulator, monkeypatch):
+    from events import jobs
+
+    with transaction.atomic():
+        batch = [queue_event(adjust, idfa(n)) for n in range(3)]
+    real_attempt = jobs.attempt_unless_refused
+
+    def stop_at_the_second(delivery, *args):
+        if delivery.pk == batch[1].pk:
+            raise TimeoutError("the job's time is up")  # as RQ's timeout would, mid-batch
+        return real_attempt(delivery, *args)
+
+    monkeypatch.setattr(jobs, "attempt_unless_refused", stop_at_the_second)
+    with pytest.raises(TimeoutError):
+        jobs.send_deliveries([d.pk for d in batch])
+    statuses = [Delivery.objects.get(pk=d.pk).status for d in batch]
+    assert statuses == [Status.DELIVERED, Status.SENDING, Status.QUEUED]
