@@ -211,6 +211,8 @@ class Delivery(models.Model):
             models.UniqueConstraint(fields=["app", "idempotency_key"], name="unique_idempotency_key_per_app")
         ]
         indexes = [
+            # The unfiltered log and the overview's time windows read newest first.
+            models.Index(fields=["-created_at", "-id"], name="delivery_time"),
             models.Index(fields=["app", "-created_at"], name="delivery_app_time"),
             models.Index(fields=["status", "-created_at"], name="delivery_status_time"),
             models.Index(fields=["device_id", "-created_at"], name="delivery_device_time"),
