@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from events.models import App, Delivery, EventToken
+from events.models import App, Attempt, Delivery, EventToken
 
 
 def require_perm(request, perm: str) -> None:
@@ -24,3 +24,9 @@ def get_event_token_for_user(request, app: App, pk: int) -> EventToken:
 def get_delivery_for_user(request, pk: int) -> Delivery:
     require_perm(request, "events.view_delivery")
     return get_object_or_404(Delivery.objects.select_related("app", "event_token"), pk=pk)
+
+
+def get_attempt_for_user(request, pk: int) -> Attempt:
+    require_perm(request, "events.view_delivery")
+    require_perm(request, "events.view_attempt")
+    return get_object_or_404(Attempt.objects.select_related("delivery__app", "delivery__event_token"), pk=pk)

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET
 
 from events.models import Attempt
 from events.pretty import Body, parse_json
-from events.views.common import require_perm
-from events.views.deliveries import attempt_view, get_attempt_for_user
+from events.views.common import get_attempt_for_user, require_perm
+from events.views.deliveries import attempt_view
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from events.curl import curl_for_attempt, curl_for_request
@@ -19,7 +19,7 @@ from events.models import Attempt, Delivery
 from events.pretty import decode_body, header, pretty_value
 from events.providers import EventInvalid, get_provider
 from events.sending import resend_delivery
-from events.views.common import get_app_for_user, get_delivery_for_user, require_perm
+from events.views.common import get_app_for_user, get_attempt_for_user, get_delivery_for_user, require_perm
 from events.views.console import SEND_PERM, render_console
 
 # Other attempts offered for comparison: those of deliveries for the same device, newest first.
@@ -85,12 +85,6 @@ def attempt_response(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(attempt.response_body.encode(), content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="attempt-{attempt.pk}-response.txt"'
     return response
-
-
-def get_attempt_for_user(request: HttpRequest, pk: int) -> Attempt:
-    require_perm(request, "events.view_delivery")
-    require_perm(request, "events.view_attempt")
-    return get_object_or_404(Attempt.objects.select_related("delivery__app", "delivery__event_token"), pk=pk)
 
 
 def status_context(delivery: Delivery) -> dict[str, Any]:
