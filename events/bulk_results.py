@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from events.bulk import CsvUnusable, Row, check_rows, duplicate_message, open_rows
+from events.csv_cells import safe_cell
 from events.ingest import Catalogue
 from events.models import BulkSend, Delivery
 
 COLUMNS = ("line", "id", "delivery id", "status", "HTTP status", "MMP message", "explanation")
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 DELIVERY_FIELDS = ("pk", "bulk_line", "status", "last_http_status", "last_message", "last_explanation")
 
 
@@ -78,9 +78,3 @@ def flat_errors(errors: dict[str, list[str]]) -> str:
     return "; ".join(
         f"{name}: {' '.join(msgs)}" if name != "__all__" else " ".join(msgs) for name, msgs in errors.items()
     )
-
-
-def safe_cell(value: Any) -> str:
-    """Text for a spreadsheet: a leading quote keeps a formula-like cell as text."""
-    value = "" if value is None else str(value)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value

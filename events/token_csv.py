@@ -12,6 +12,7 @@ from django.core import signing
 from django.db import transaction
 
 from events.audit import record_change
+from events.csv_cells import safe_cell, unguard
 from events.forms.tokens import TOO_MANY_NAMES, event_names_left, event_token_problem
 from events.models import App, EventKind, EventToken
 
@@ -20,7 +21,6 @@ MAX_ROWS = 5_000
 MAX_LENGTH = EventToken._meta.get_field("token").max_length
 COLUMNS = ("name", "token", "kind")
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SIGNING_SALT = "events.token_csv"
 SIGNED_MAX_AGE = 3600
 
@@ -117,7 +117,7 @@ def _check_rows(records, columns: tuple[str, ...], app: App, *, has_header: bool
         if any(_undecodable(cell) for cell in cells):
             report.problems.append((line, "Not valid UTF-8 text: save the file as 'CSV UTF-8'."))
             continue
-        values = dict(zip(columns, (_unguard(cell.strip()) for cell in cells), strict=False))
+        values = dict(zip(columns, (unguard(cell.strip()) for cell in cells), strict=False))
         row = Row(line, values["name"], values["token"], values.get("kind", "").lower() or EventKind.EVENT)
         problem = _row_problem(row, app, seen, existing)
         if problem is None and row.kind == EventKind.EVENT and names_left is not None:
@@ -164,15 +164,6 @@ def _undecodable(cell: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in cell)
 
 
-def _unguard(cell: str) -> str:
-    """Undo export's formula guard, so an exported file imports back unchanged."""
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_START else cell
-
-
-def _guard(cell: str) -> str:
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
-
-
 def sign_rows(app: App, rows: list[Row]) -> str:
     payload = {"app": app.pk, "rows": [[r.line, r.name, r.token, r.kind] for r in rows]}
     return signing.dumps(payload, salt=SIGNING_SALT, compress=True)
@@ -212,5 +203,5 @@ def export(app: App) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for token in app.event_tokens.filter(archived_at__isnull=True).order_by("name", "token"):
-        writer.writerow([_guard(token.name), _guard(token.token), token.kind])
+        writer.writerow([safe_cell(token.name), safe_cell(token.token), token.kind])
     return out.getvalue()

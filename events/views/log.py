@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from events import log_query
+from events.csv_cells import safe_cell
 from events.forms.log import LogFilterForm
 from events.models import Delivery
 from events.views.common import require_perm
@@ -20,7 +21,6 @@ CSV_COLUMNS = (
     "mmp_message",
 )
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 @require_GET
@@ -97,8 +97,3 @@ def _csv_lines(rows: Iterator[Delivery]) -> Iterator[str]:
                 safe_cell(d.last_message),
             ]
         )
-
-
-def safe_cell(value: str) -> str:
-    """Text from users or MMPs, defused for spreadsheets: a leading quote keeps it text."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
