@@ -16,7 +16,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from events.models import BulkSend, Delivery, Status
-from tests.browser.test_marketer_browser import log_in, screenshots
+from tests.browser.helpers import log_in, screenshots
 from tests.conftest import ADJUST_APP_TOKEN, ADJUST_SECURITY_TOKEN, IDFA, subprocess_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

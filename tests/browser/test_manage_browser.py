@@ -1,34 +1,15 @@
 """Admin pages in a real browser (Debian's Chromium through Playwright) against a live server."""
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PASSWORD
+from tests.browser.helpers import LAPTOP, log_in, screenshots
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-LAPTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 APP_TOKEN = "k9z2m4x7q1w3"
 SECURITY_TOKEN = "s3cr3tv4lu3f0rth3br0ws3rt3st9a7e"
-
-
-def screenshot(page: Page, request, suffix: str = "") -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{request.node.originalname}{suffix}.png"), full_page=True)
-
-
-def log_in(page: Page, live_server, user) -> None:
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator(".who")).to_have_text(user.username)
 
 
 def test_an_admin_adds_an_app_two_event_tokens_and_a_security_token(live_server, page: Page, admin, request):
@@ -45,7 +26,7 @@ def test_an_admin_adds_an_app_two_event_tokens_and_a_security_token(live_server,
     page.get_by_label("Name", exact=True).fill("Browser Shop iOS")
     page.get_by_label("Bundle id").fill("com.example.browsershop")
     page.get_by_label("App token").fill(APP_TOKEN)
-    screenshot(page, request, "-app-form")
+    screenshots(page, request, "app-form")
     page.get_by_role("button", name="Add the app").click()
     expect(page.locator(".messages")).to_contain_text("Added the app 'Browser Shop iOS'")
 
@@ -63,18 +44,16 @@ def test_an_admin_adds_an_app_two_event_tokens_and_a_security_token(live_server,
     expect(page.locator(".messages")).to_contain_text("it is active")
     expect(page.locator("tbody")).to_contain_text("••••9a7e")
     assert SECURITY_TOKEN not in page.content() and APP_TOKEN not in page.content()
-    screenshot(page, request, "-security-tokens")
+    screenshots(page, request, "security-tokens")
 
     page.get_by_role("link", name="Browser Shop iOS").click()
     expect(page.locator("#security-tokens")).to_contain_text("••••9a7e")
     expect(page.locator("dl.facts")).to_contain_text("••••q1w3")
     assert SECURITY_TOKEN not in page.content() and APP_TOKEN not in page.content()
-    screenshot(page, request)
-    page.set_viewport_size(PHONE)
-    screenshot(page, request, "-phone")
+    screenshots(page, request)
     page.goto(live_server.url + reverse("audit"))
     assert SECURITY_TOKEN not in page.content() and APP_TOKEN not in page.content()
-    screenshot(page, request, "-audit")
+    screenshots(page, request, "audit")
 
 
 def test_a_viewer_cannot_open_the_token_pages_or_send(live_server, page: Page, viewer, adjust_app, request):
@@ -84,7 +63,7 @@ def test_a_viewer_cannot_open_the_token_pages_or_send(live_server, page: Page, v
     expect(nav.get_by_role("link", name="Overview")).to_be_visible()
     expect(nav.get_by_role("link", name="Apps")).to_have_count(0)
     expect(nav.get_by_role("link", name="Send test event")).to_have_count(0)
-    screenshot(page, request, "-nav")
+    screenshots(page, request, "nav")
     for url in [
         reverse("security_tokens", args=[adjust_app.pk]),
         reverse("app_detail", args=[adjust_app.pk]),
@@ -95,4 +74,4 @@ def test_a_viewer_cannot_open_the_token_pages_or_send(live_server, page: Page, v
         response = page.goto(live_server.url + url)
         assert response.status == 403, url
     assert "f0ob4r" not in page.content()
-    screenshot(page, request)
+    screenshots(page, request)

@@ -3,22 +3,18 @@ watch it delivered, read why one was rejected and fix it, compare two attempts. 
 server, the emulator as both MMPs, and a real worker process with RQ's scheduler."""
 
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from events.models import Delivery, Source
 from events.sending import create_delivery
-from tests.conftest import ADJUST_APP_TOKEN, ADJUST_SECURITY_TOKEN, IDFA, PASSWORD, worker_process
+from tests.browser.helpers import log_in, screenshots
+from tests.conftest import ADJUST_APP_TOKEN, ADJUST_SECURITY_TOKEN, IDFA, worker_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-LAPTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 OTHER_IDFA = "6F9619FF-8B86-4D01-B42D-00CF4FC964FF"
 FINAL_WITHIN_MS = 30_000
 
@@ -38,26 +34,6 @@ def adjust(emulator, adjust_app, adjust_security_token):
         ADJUST_APP_TOKEN, event_tokens=["f0ob4r", "2y7e81"], security_tokens=[ADJUST_SECURITY_TOKEN]
     )
     return adjust_app
-
-
-def screenshots(page: Page, request, step: str = "") -> None:
-    """The page at a laptop's width (<test name>.png) and a phone's (<test name>-phone.png); a step
-    before the end adds its name (<test name>-<step>.png)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    name = request.node.originalname + (f"-{step}" if step else "")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
-    page.set_viewport_size(LAPTOP)
-
-
-def log_in(page: Page, live_server, user) -> None:
-    page.set_viewport_size(LAPTOP)
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator(".who")).to_have_text(user.username)
 
 
 def open_send_form(page: Page, app) -> None:
