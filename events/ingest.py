@@ -66,7 +66,8 @@ class Catalogue:
             self.tokens[token.app_id][token.token] = token
 
     def app(self, ref: Any) -> App | None:
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        # isascii: "²".isdigit() is true, but int("²") fails.
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):
             return self.apps.get(int(ref))
         return self.by_name.get(ref) if isinstance(ref, str) else None
 

@@ -129,7 +129,7 @@ def _http(value: str) -> Q:
     value = value.strip().lower()
     if value == "none":
         return Q(last_http_status__isnull=True)
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() is true; int("²") fails
         return Q(last_http_status=int(value))
     if match := _HTTP_CLASS.fullmatch(value):
         low = int(match[1]) * 100

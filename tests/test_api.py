@@ -197,3 +197,11 @@ def test_every_key_authenticates_whatever_characters_its_secret_has(adjust_app):
     for _ in range(50):  # url-safe secrets contain "_" and "-" now and then
         key, raw = create_api_key("k", [adjust_app])
         assert authenticate(raw) == key
+
+
+@pytest.mark.parametrize("app", ["²", "٣", "1e3", -1])
+def test_an_app_reference_that_only_looks_like_an_id_is_rejected_not_a_500(api, app):
+    response = api("post", "/events", adjust_event(app=app))
+    assert response.status_code in (202, 400)
+    if response.status_code == 202:
+        assert response.json()["results"][0]["status"] == "rejected"

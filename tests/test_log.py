@@ -305,3 +305,8 @@ def test_the_export_defuses_spreadsheet_formulas(reader, adjust_app):
 def test_an_export_with_invalid_filters_is_refused(reader, db):
     response = reader.get(f"{reverse('log_export')}?http=abc")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("query", ["http=²", "q=²", "q=%23٣", "http=٣xx"])
+def test_digits_from_other_scripts_never_break_the_log(reader, mixed, query):
+    assert reader.get(f"{reverse('log')}?{query}").status_code == 200

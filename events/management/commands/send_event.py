@@ -127,7 +127,9 @@ def describe(delivery: Delivery) -> str:
 
 
 def find_app(name_or_id: str) -> App:
-    query = Q(name=name_or_id) | (Q(pk=int(name_or_id)) if name_or_id.isdigit() else Q())
+    query = Q(name=name_or_id) | (
+        Q(pk=int(name_or_id)) if name_or_id.isascii() and name_or_id.isdigit() else Q()
+    )
     app = App.objects.filter(query).first()
     if app is None:
         known = ", ".join(repr(n) for n in App.objects.values_list("name", flat=True)) or "none yet"
