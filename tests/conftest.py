@@ -187,3 +187,12 @@ def client_for(client):
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium, not a Playwright download (stack notes §7)."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Login-failure counts live in the cache: each test starts without another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
