@@ -372,3 +372,12 @@ def test_the_first_device_id_is_marked_required(marketer_client, adjust_app):
     page = marketer_client.get(f"{reverse('send')}?app={adjust_app.pk}").content.decode()
     assert re.search(r'<input[^>]*name="id_value_0"[^>]*required', page)
     assert not re.search(r'<input[^>]*name="id_value_1"[^>]*required', page)
+
+
+def test_a_missing_device_id_type_is_named_next_to_its_row(marketer_client, adjust_app, redis_conn):
+    data = adjust_data(adjust_app)
+    del data["id_type_1"]
+    response = marketer_client.post(reverse("send"), data)
+    assert response.status_code == 200
+    assert "Device id type: This field is required." in response.content.decode()
+    assert_nothing_queued()
