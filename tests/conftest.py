@@ -55,6 +55,22 @@ def tenjin_app(db) -> App:
 
 
 @pytest.fixture
+def adjust(emulator, adjust_app, adjust_security_token):
+    """The Adjust demo app, known to the emulated Adjust with both its event tokens."""
+    emulator.register_adjust_app(
+        adjust_app.app_key, event_tokens=["f0ob4r", "2y7e81"], security_tokens=[ADJUST_SECURITY_TOKEN]
+    )
+    return adjust_app
+
+
+@pytest.fixture
+def tenjin(emulator, tenjin_app):
+    """The Tenjin demo app, known to the emulated Tenjin with its SDK key."""
+    emulator.register_tenjin_app(tenjin_app.bundle_id, tenjin_app.platform, sdk_keys=[tenjin_app.app_key])
+    return tenjin_app
+
+
+@pytest.fixture
 def redis_conn():
     """The send queue's Redis, emptied before and after the test."""
     connection = django_rq.get_connection("sends")

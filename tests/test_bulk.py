@@ -16,7 +16,7 @@ from django.utils import timezone
 from events import bulk_jobs
 from events.models import BulkSend, Delivery, OrderMark, Source, Status
 from events.sending import send_queue
-from tests.conftest import ADJUST_SECURITY_TOKEN, IDFA, PASSWORD, run_worker
+from tests.conftest import IDFA, PASSWORD, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 State = BulkSend.State
@@ -35,14 +35,6 @@ GOOD_AND_BAD = (
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def adjust(emulator, adjust_app, adjust_security_token):
-    emulator.register_adjust_app(
-        adjust_app.app_key, event_tokens=["f0ob4r", "2y7e81"], security_tokens=[ADJUST_SECURITY_TOKEN]
-    )
-    return adjust_app
 
 
 @pytest.fixture

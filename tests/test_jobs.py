@@ -13,7 +13,6 @@ from events import jobs
 from events.models import Delivery, Source, Status
 from events.sending import create_delivery, enqueue_deliveries, send_queue
 from tests.conftest import (
-    ADJUST_SECURITY_TOKEN,
     IDFA,
     TENJIN_ADVERTISING_ID,
     TENJIN_INSTALLATION_ID,
@@ -21,20 +20,6 @@ from tests.conftest import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def adjust(emulator, adjust_app, adjust_security_token):
-    emulator.register_adjust_app(
-        adjust_app.app_key, event_tokens=["f0ob4r", "2y7e81"], security_tokens=[ADJUST_SECURITY_TOKEN]
-    )
-    return adjust_app
-
-
-@pytest.fixture
-def tenjin(emulator, tenjin_app):
-    emulator.register_tenjin_app(tenjin_app.bundle_id, tenjin_app.platform, sdk_keys=[tenjin_app.app_key])
-    return tenjin_app
 
 
 def queue_adjust(app, token="f0ob4r", **extra) -> Delivery:

@@ -14,7 +14,6 @@ from events.models import Delivery, OrderMark, Source, Status
 from events.providers import EventInvalid
 from events.sending import create_delivery, resend_delivery
 from tests.conftest import (
-    ADJUST_SECURITY_TOKEN,
     IDFA,
     TENJIN_ADVERTISING_ID,
     TENJIN_INSTALLATION_ID,
@@ -22,14 +21,6 @@ from tests.conftest import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def adjust(emulator, adjust_app, adjust_security_token):
-    emulator.register_adjust_app(
-        adjust_app.app_key, event_tokens=["f0ob4r", "2y7e81"], security_tokens=[ADJUST_SECURITY_TOKEN]
-    )
-    return adjust_app
 
 
 def at(minutes_ago: float) -> str:

@@ -28,14 +28,6 @@ def no_script_errors(page: Page):
     assert errors == []
 
 
-@pytest.fixture
-def adjust(emulator, adjust_app, adjust_security_token):
-    emulator.register_adjust_app(
-        ADJUST_APP_TOKEN, event_tokens=["f0ob4r", "2y7e81"], security_tokens=[ADJUST_SECURITY_TOKEN]
-    )
-    return adjust_app
-
-
 def open_send_form(page: Page, app) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Send test event").click()
     page.wait_for_load_state()  # send.js listens for the choice of app from then on
