@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from events.models import App, Environment, EventKind, EventToken, Platform, Provider, SecurityToken
+from events.nul import has_nul
 
 FORMAT_VERSION = 1
 APP_FIELDS = ("name", "provider", "platform", "bundle_id", "default_environment", "active")
@@ -48,6 +49,9 @@ def parse_config(text: str) -> dict[str, Any]:
         ) from None
     except UnicodeDecodeError:
         raise ConfigInvalid(["The file is not UTF-8 text."]) from None
+    if has_nul(data):
+        # PostgreSQL cannot store U+0000; no app or token needs it.
+        raise ConfigInvalid(["The file contains a NUL character (\\u0000), which cannot be stored."])
     return data
 
 

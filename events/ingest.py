@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from events import order_guard
 from events.models import App, Delivery, EventToken, Source
+from events.nul import has_nul
 from events.providers import EventInvalid, ValidEvent, get_provider
 from events.sending import enqueue_deliveries
 
@@ -141,6 +142,12 @@ def validate_item(
     item: Mapping[str, Any], catalogue: Catalogue, *, source: Source
 ) -> tuple[Delivery, ValidEvent]:
     """The unsaved delivery for one provider-neutral item, or EventInvalid with errors by field."""
+    nul_fields = sorted({name for name, value in item.items() if has_nul(value)})
+    if nul_fields:
+        # PostgreSQL cannot store U+0000 in text or jsonb; no MMP field needs it.
+        raise EventInvalid(
+            {name: ["contains a NUL character (U+0000), which is not allowed."] for name in nul_fields}
+        )
     app = catalogue.app(item.get("app"))
     if app is None:
         raise EventInvalid({"app": [f"No app {item.get('app')!r} that this API key may send to."]})
@@ -174,7 +181,8 @@ def validate_item(
 def _client_id(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    return str(value)[:100]
+    # An id with U+0000 is refused with its item; its echo must still be storable (jsonb).
+    return str(value)[:100].replace("\x00", "\ufffd")
 
 
 def _existing_ids(items: Sequence[Mapping[str, Any]], catalogue: Catalogue) -> dict[tuple[int, str], int]:

@@ -205,3 +205,21 @@ def test_an_app_reference_that_only_looks_like_an_id_is_rejected_not_a_500(api, 
     assert response.status_code in (202, 400)
     if response.status_code == 202:
         assert response.json()["results"][0]["status"] == "rejected"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        adjust_event(id="order\x00-1"),
+        adjust_event(user_agent="Mozilla\x00"),
+        adjust_event(callback_params={"k\x00": "v"}),
+        adjust_event(fields={"os_version": "17\x00"}),
+    ],
+)
+def test_a_nul_character_anywhere_is_refused_by_field_never_a_500(api, event):
+    response = api("post", "/events", {"events": [event, adjust_event()]}, HTTP_IDEMPOTENCY_KEY="nul")
+    assert response.status_code == 202
+    first, second = response.json()["results"]
+    assert first["status"] == "rejected"
+    assert "NUL character" in next(iter(first["errors"].values()))[0]
+    assert second["status"] == "accepted"

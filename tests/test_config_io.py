@@ -115,3 +115,10 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path):
 def test_a_missing_file_is_refused_plainly(tmp_path):
     with pytest.raises(CommandError, match=r"Cannot read .*missing\.json: No such file or directory"):
         call_command("import_config", str(tmp_path / "missing.json"))
+
+
+def test_a_nul_character_is_refused_before_anything_is_written(tmp_path):
+    content = '{"version": 1, "apps": [{"name": "A\\u0000", "provider": "adjust", "platform": "ios", "app_key": "abc"}]}'
+    with pytest.raises(CommandError, match="NUL character"):
+        call_command("import_config", write(tmp_path, content))
+    assert App.objects.count() == 0
