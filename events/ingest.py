@@ -165,16 +165,7 @@ def validate_item(
         raise EventInvalid({"fields": [f"{', '.join(clash)} given twice (top level and in fields)."]})
     fields.update(extra)
     valid = get_provider(app).validate(app, token, fields)
-    row = Delivery(
-        app=app,
-        event_token=token,
-        source=source,
-        params=valid.params,
-        environment=valid.environment,
-        device_id_type=valid.device_id_type,
-        device_id=valid.device_id,
-        idempotency_key=uuid.uuid4().hex,
-    )
+    row = Delivery.from_valid(app, token, valid, source=source, idempotency_key=uuid.uuid4().hex)
     return row, valid
 
 

@@ -222,6 +222,20 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"Delivery {self.pk} ({self.status})"
 
+    @classmethod
+    def from_valid(cls, app: App, event_token: EventToken, valid, *, source: str, **fields) -> "Delivery":
+        """An unsaved delivery of an event the provider validated (a providers.ValidEvent)."""
+        return cls(
+            app=app,
+            event_token=event_token,
+            source=source,
+            params=valid.params,
+            environment=valid.environment,
+            device_id_type=valid.device_id_type,
+            device_id=valid.device_id,
+            **fields,
+        )
+
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES

@@ -52,14 +52,11 @@ def create_delivery(
         refuse_if_adjust_would(
             order_guard.candidate(app, event_token, valid.device_id, valid.event_time), now
         )
-    row = Delivery(
-        app=app,
-        event_token=event_token,
+    row = Delivery.from_valid(
+        app,
+        event_token,
+        valid,
         source=source,
-        params=valid.params,
-        environment=valid.environment,
-        device_id_type=valid.device_id_type,
-        device_id=valid.device_id,
         created_by=user if user is not None and user.is_authenticated else None,
     )
     if idempotency_key:
