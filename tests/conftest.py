@@ -35,6 +35,20 @@ def adjust_app(db) -> App:
 
 
 @pytest.fixture
+def app_on(db):
+    """app_on(platform): an Adjust app of that platform, with the event token f0ob4r."""
+
+    def make(platform: str) -> App:
+        app = App.objects.create(
+            name=f"Adjust {platform}", provider=Provider.ADJUST, platform=platform, app_key="abc123abc123"
+        )
+        EventToken.objects.create(app=app, name="Purchase", token="f0ob4r")
+        return app
+
+    return make
+
+
+@pytest.fixture
 def adjust_security_token(adjust_app) -> SecurityToken:
     return SecurityToken.objects.create(app=adjust_app, label="primary", value=ADJUST_SECURITY_TOKEN)
 
