@@ -10,7 +10,9 @@ RUN_DIR = BASE_DIR / ".run"
 
 env = environ.Env()
 # A local .env is for development; real environment variables always win (overwrite=False).
-environ.Env.read_env(BASE_DIR / ".env")
+# The test script sets S2S_IGNORE_DOTENV: tests pin defaults a demo's .env would change.
+if not env.bool("S2S_IGNORE_DOTENV", default=False):
+    environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
 
