@@ -83,9 +83,9 @@ def pipeline_rate(n: int) -> float:
     import django_rq
     from django.db import transaction
 
+    from events.engine import create_delivery, enqueue_deliveries
     from events.models import App, Delivery, EventToken, Source, Status
     from events.providers import get_provider
-    from events.sending import create_delivery, enqueue_deliveries
 
     django_rq.get_connection("sends").flushdb()
     App.objects.all().delete()

@@ -17,8 +17,8 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 from rq import Callback, Retry
 
-from events import workers
 from events.bulk import MAX_PROBLEMS, Checked, CsvUnusable, check_rows, max_rows, open_rows, problem
+from events.engine import liveness
 from events.ingest import Catalogue, save
 from events.models import BulkSend, Delivery, Status
 
@@ -159,7 +159,7 @@ def _check(bulk: BulkSend) -> str:
     seen_ids: set[int] = set()
     with open_rows(bulk) as batches:
         for rows in batches:
-            workers.beat()  # a long job keeps its worker's registration alive
+            liveness.beat()  # a long job keeps its worker's registration alive
             tally.total += len(rows)
             if tally.total > limit:
                 raise CsvUnusable(
@@ -195,7 +195,7 @@ def _queue(bulk: BulkSend) -> str:
     reported = {entry["line"] for entry in problems}
     with open_rows(bulk) as batches:
         for rows in batches:
-            workers.beat()
+            liveness.beat()
             rows = [row for row in rows if row.line > resume_after]
             if not rows:
                 continue

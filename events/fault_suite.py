@@ -24,6 +24,7 @@ from django.db import transaction
 from events import embedded_redis
 from events.emulator import registry
 from events.emulator.models import EmuRecordedEvent
+from events.engine import create_delivery
 from events.models import (
     FINAL_STATUSES,
     App,
@@ -35,7 +36,6 @@ from events.models import (
     Source,
     Status,
 )
-from events.sending import create_delivery
 
 ADJUST_APP = ("Fault suite Adjust", "faultsuite01", "fsevnt")
 TENJIN_APP = (

@@ -12,11 +12,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from events import order_guard
+from events.engine import enqueue_deliveries, order_guard
 from events.models import App, Delivery, EventToken, Source
 from events.nul import has_nul
 from events.providers import EventInvalid, ValidEvent, get_provider
-from events.sending import enqueue_deliveries
 
 # What the provider-neutral item carries besides its own id, app and event.
 EVENT_FIELDS = (

@@ -193,7 +193,7 @@ RQ_QUEUES = {
 RQ = {
     # Non-forking and preloaded: a fork per job is ~10x slower here and cannot keep the
     # HTTP session alive between jobs (stack notes §8).
-    "WORKER_CLASS": "events.workers.SendWorker",
+    "WORKER_CLASS": "events.engine.SendWorker",
 }
 
 # --- Sending ------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ TENJIN_BASE_URL = env.str("TENJIN_BASE_URL", default="https://track.tenjin.com")
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=3.05)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=10.0)
 HTTP_MAX_RESPONSE_BYTES = env.int("HTTP_MAX_RESPONSE_BYTES", default=64 * 1024)
-# The retry policy (events/retry_policy.py; what each answer means is in the providers' tables).
+# The retry policy (events/engine/retry_policy.py; what each answer means is in the providers' tables).
 # Seconds to wait before attempt 2, 3, ...; past the end the last delay repeats.
 SEND_BACKOFF = env.list("SEND_BACKOFF", cast=float, default=[10, 60, 300, 1800, 7200])
 SEND_BACKOFF_JITTER = env.float("SEND_BACKOFF_JITTER", default=0.2)  # +-20% spreads retry bursts
@@ -216,7 +216,7 @@ SEND_RETRY_AFTER_MAX = env.float("SEND_RETRY_AFTER_MAX", default=6 * 3600)
 SEND_RETRY_AMBIGUOUS = env.bool("SEND_RETRY_AMBIGUOUS", default=True)
 SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=50)
 
-# --- Nothing lost: workers, the reconciler, retention (events/workers.py, reconciler.py) -------
+# --- Nothing lost: workers, the reconciler, retention (events/engine/workers.py, reconciler.py) -------
 # How long a worker's RQ registration outlives its last renewal (send workers renew it between
 # sends): a killed worker's claims are given back this long after it died, plus at most one
 # RECONCILE_INTERVAL.

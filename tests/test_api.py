@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from events.apikeys import create_api_key, revoke
+from events.engine import send_queue
 from events.models import ApiKey, Delivery, Source, Status
-from events.sending import send_queue
 from tests.conftest import IDFA, TENJIN_ADVERTISING_ID, TENJIN_INSTALLATION_ID, run_worker
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
+from events.engine import create_delivery, send_queue
 from events.models import App, Delivery, EventToken, OrderMark, Source
 from events.providers import EventInvalid
-from events.sending import create_delivery, send_queue
 from tests.conftest import IDFA, TENJIN_ADVERTISING_ID, TENJIN_INSTALLATION_ID
 
 pytestmark = pytest.mark.django_db

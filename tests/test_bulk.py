@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events import bulk_jobs
+from events.engine import send_queue
 from events.models import BulkSend, Delivery, OrderMark, Source, Status
-from events.sending import send_queue
 from tests.conftest import IDFA, PASSWORD, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,7 +79,7 @@ def results(client, bulk: BulkSend) -> list[dict[str, str]]:
 
 def send_jobs() -> int:
     """Send jobs waiting on the sends queue (a worker's maintenance may enqueue others there)."""
-    return sum(job.func_name == "events.jobs.send_deliveries" for job in send_queue().jobs)
+    return sum(job.func_name == "events.engine.jobs.send_deliveries" for job in send_queue().jobs)
 
 
 def many_rows(count: int, prefix: str = "r") -> str:

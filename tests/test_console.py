@@ -9,8 +9,8 @@ import time
 import pytest
 from django.urls import reverse
 
+from events.engine import send_queue
 from events.models import Delivery, Source
-from events.sending import send_queue
 from tests.conftest import (
     ADJUST_APP_TOKEN,
     ADJUST_SECURITY_TOKEN,

@@ -8,8 +8,8 @@ import json
 import pytest
 from django.urls import reverse
 
+from events.engine import create_delivery, send_queue
 from events.models import Attempt, Delivery, Outcome, Source, Status
-from events.sending import create_delivery, send_queue
 from tests.conftest import (
     ADJUST_APP_TOKEN,
     ADJUST_SECURITY_TOKEN,

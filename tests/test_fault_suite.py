@@ -15,8 +15,8 @@ import pytest
 from django.conf import settings
 
 from events.emulator.faults import Dropped
+from events.engine import create_delivery
 from events.models import Source, Status
-from events.sending import create_delivery
 from tests.conftest import IDFA, database_url_for_subprocesses, run_worker, subprocess_env
 
 pytestmark = pytest.mark.django_db(transaction=True)

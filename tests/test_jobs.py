@@ -9,9 +9,8 @@ from django.db import close_old_connections
 from django.utils import timezone
 from rq.registry import ScheduledJobRegistry
 
-from events import jobs
+from events.engine import create_delivery, enqueue_deliveries, jobs, send_queue
 from events.models import Delivery, Source, Status
-from events.sending import create_delivery, enqueue_deliveries, send_queue
 from tests.conftest import (
     IDFA,
     TENJIN_ADVERTISING_ID,
@@ -282,7 +281,7 @@ def test_a_secret_that_cannot_be_decrypted_sends_nothing_and_waits_for_a_fix(emu
 
 
 def test_a_resend_is_a_new_delivery_linked_to_the_original(emulator, adjust, marketer):
-    from events.sending import resend_delivery
+    from events.engine import resend_delivery
 
     emulator.script_faults(["429"])
     emulator.set_faults(retry_after_seconds=600)

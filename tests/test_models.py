@@ -2,8 +2,8 @@
 
 import pytest
 
+from events.engine import create_delivery
 from events.models import EventToken, Source
-from events.sending import create_delivery
 from tests.conftest import IDFA
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from events import order_guard
+from events.engine import create_delivery, order_guard, resend_delivery
 from events.models import Delivery, OrderMark, Source, Status
 from events.providers import EventInvalid
-from events.sending import create_delivery, resend_delivery
 from tests.conftest import (
     IDFA,
     TENJIN_ADVERTISING_ID,
@@ -158,7 +157,7 @@ def test_the_job_fails_without_sending_an_event_overtaken_while_it_waited(adjust
     )
     run_worker()  # sends the newer one
     Delivery.objects.filter(pk=older.pk).update(next_attempt_at=timezone.now())
-    from events.sending import enqueue_deliveries
+    from events.engine import enqueue_deliveries
 
     enqueue_deliveries([older.pk])
     run_worker()

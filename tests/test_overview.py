@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events import stats
+from events.engine import send_queue
 from events.models import Delivery, Source, Status
-from events.sending import send_queue
 from tests.conftest import IDFA
 
 pytestmark = pytest.mark.django_db
@@ -120,8 +120,8 @@ def test_sends_over_time_are_drawn_as_bars(reader, known):
 
 
 def test_queue_depth_workers_and_the_oldest_waiting_delivery(reader, known, redis_conn):
-    send_queue().enqueue("events.jobs.send_deliveries", [known["queued"].pk])
-    send_queue().enqueue("events.jobs.send_deliveries", [known["queued"].pk])
+    send_queue().enqueue("events.engine.jobs.send_deliveries", [known["queued"].pk])
+    send_queue().enqueue("events.engine.jobs.send_deliveries", [known["queued"].pk])
     page = reader.get(reverse("overview")).content.decode()
     assert re.search(r"Waiting in the send queue</dt><dd class=\"big\">2<", page)
     assert re.search(r"Workers alive</dt><dd class=\"big bad\">0<", page)

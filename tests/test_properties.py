@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from events.engine.retry_policy import decide
 from events.models import Outcome, Status
 from events.providers import EventInvalid, get_provider
-from events.retry_policy import decide
 from tests.conftest import IDFA, TENJIN_ADVERTISING_ID, TENJIN_INSTALLATION_ID
 
 pytestmark = pytest.mark.django_db

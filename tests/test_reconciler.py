@@ -17,9 +17,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from events import embedded_redis, reconciler, workers
+from events import embedded_redis
+from events.engine import create_delivery, enqueue_deliveries, liveness, reconciler, send_queue, workers
 from events.models import Attempt, Delivery, Source, Status
-from events.sending import create_delivery, enqueue_deliveries, send_queue
 from tests.conftest import ADJUST_SECURITY_TOKEN, IDFA, run_worker, subprocess_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -162,7 +162,7 @@ def test_right_after_redis_restarted_a_missing_registration_is_not_taken_for_a_d
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Status.SENDING, claimed_at=timezone.now(), claim_token="t", claimed_by="not-registered-yet"
     )
-    assert reconciler.redis_uptime(send_queue().connection) < workers.liveness_ttl()
+    assert reconciler.redis_uptime(send_queue().connection) < liveness.liveness_ttl()
     assert reconciler.reconcile().released == 0
 
 
@@ -213,8 +213,8 @@ def test_a_batch_claimed_by_a_worker_killed_mid_send_is_sent_again_and_the_open_
     assert reconciler.reconcile().released == 0, "its registration has not expired yet"
 
     emulator.set_faults(latency_ms=0)
-    wait_for(lambda: not workers.is_alive(redis_conn, worker_name), what="the registration to expire")
-    wait_for(lambda: reconciler.redis_uptime(redis_conn) > workers.liveness_ttl(), what="Redis uptime")
+    wait_for(lambda: not liveness.is_alive(redis_conn, worker_name), what="the registration to expire")
+    wait_for(lambda: reconciler.redis_uptime(redis_conn) > liveness.liveness_ttl(), what="Redis uptime")
     assert reconciler.reconcile().released == claimed.count()
     run_worker()
 
@@ -237,9 +237,9 @@ def test_the_reconciler_runs_from_worker_maintenance_at_most_once_per_interval(a
         worker.register_birth()
         worker.run_maintenance_tasks()
         worker.register_death()
-    sends = [job for job in send_queue().jobs if job.func_name == "events.jobs.send_deliveries"]
+    sends = [job for job in send_queue().jobs if job.func_name == "events.engine.jobs.send_deliveries"]
     assert len(sends) == 1, "enqueued once, by the first worker's maintenance"
-    assert redis_conn.ttl(workers.RECONCILE_LOCK) > 0
+    assert redis_conn.ttl(liveness.RECONCILE_LOCK) > 0
     assert delivery.pk in reconciler.ids_with_jobs(send_queue(), timezone.now())
 
 
@@ -247,7 +247,7 @@ def test_a_send_worker_keeps_its_registration_short_even_during_a_long_job(redis
     worker = workers.SendWorker(["sends"], connection=redis_conn, worker_ttl=420)
     worker.register_birth()
     worker.heartbeat(3600)
-    assert 0 < redis_conn.ttl(worker.key) <= workers.liveness_ttl()
+    assert 0 < redis_conn.ttl(worker.key) <= liveness.liveness_ttl()
     assert worker.worker_ttl == django_settings.WORKER_TTL
     worker.register_death()
 
@@ -258,7 +258,7 @@ def test_a_worker_registers_again_when_redis_lost_its_registration(redis_conn):
     redis_conn.flushdb()
     worker._last_beat = 0
     worker.beat()
-    assert workers.is_alive(redis_conn, worker.name)
+    assert liveness.is_alive(redis_conn, worker.name)
     assert worker.name in {w.name for w in rq.Worker.all(connection=redis_conn)}
     worker.register_death()
 
@@ -282,7 +282,7 @@ def test_a_retry_past_the_maximum_age_is_dead_without_being_sent(adjust, emulato
 
 
 def test_a_send_job_that_stops_mid_batch_gives_back_what_it_had_not_started(adjust, emulator, monkeypatch):
-    from events import jobs
+    from events.engine import jobs
 
     with transaction.atomic():
         batch = [queue_event(adjust, idfa(n)) for n in range(3)]

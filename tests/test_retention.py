@@ -9,9 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from events import retention, workers
+from events.engine import liveness, retention, send_queue
 from events.models import Attempt, Delivery, OrderMark, Source, Status
-from events.sending import send_queue
 from tests.conftest import IDFA, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -108,7 +107,7 @@ def test_worker_maintenance_schedules_the_retention_job_once_an_hour_and_a_worke
     make(adjust_app, days_old=100)
     run_worker()  # its maintenance enqueues the job, then it runs it
     assert Delivery.objects.count() == 0
-    assert 3500 < redis_conn.ttl(workers.RETENTION_LOCK) <= 3600
+    assert 3500 < redis_conn.ttl(liveness.RETENTION_LOCK) <= 3600
     run_worker()
     assert not [job for job in send_queue().jobs if job.func_name.endswith("purge_job")]
 

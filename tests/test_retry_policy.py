@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from events.engine.retry_policy import backoff_delay, decide, max_attempts, policy_rows
 from events.models import Outcome, Status
-from events.retry_policy import backoff_delay, decide, max_attempts, policy_rows
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 EXPECTED = {

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from events.engine import create_delivery
 from events.models import Source
-from events.sending import create_delivery
 from tests.conftest import (
     ADJUST_SECURITY_TOKEN,
     IDFA,

@@ -13,8 +13,8 @@ from django.core.files.base import ContentFile
 from django.views.debug import ExceptionReporter
 
 from events.apikeys import create_api_key
+from events.engine import create_delivery
 from events.models import Source
-from events.sending import create_delivery
 from tests import url_walk
 from tests.conftest import (
     ADJUST_SECURITY_TOKEN,

@@ -4,8 +4,8 @@ queued nowhere."""
 import pytest
 from django.core.management import CommandError, call_command
 
+from events.engine import send_queue
 from events.models import Delivery
-from events.sending import send_queue
 from tests.conftest import IDFA, TENJIN_ADVERTISING_ID, TENJIN_INSTALLATION_ID
 
 pytestmark = pytest.mark.django_db

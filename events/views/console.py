@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from events.curl import curl_for_request
+from events.engine import create_delivery
 from events.forms.send import SendForm, send_form
 from events.models import App, Source
 from events.pretty import decode_body, header
 from events.providers import EventInvalid, get_provider
 from events.secrets import Masker
-from events.sending import create_delivery
 from events.views.common import get_app_for_user, require_perm
 
 SEND_PERM = "events.send_event"

@@ -14,11 +14,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from events.curl import curl_for_attempt, curl_for_request
+from events.engine import resend_delivery
 from events.forms.send import FORMS, adjust_time_now, send_form
 from events.models import Attempt, Delivery
 from events.pretty import decode_body, header, pretty_value
 from events.providers import EventInvalid, get_provider
-from events.sending import resend_delivery
 from events.views.common import get_app_for_user, get_attempt_for_user, get_delivery_for_user, require_perm
 from events.views.console import SEND_PERM, render_console
 

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from events.engine import create_delivery
 from events.models import Delivery, Source
-from events.sending import create_delivery
 from tests.browser.helpers import log_in, screenshots
 from tests.conftest import ADJUST_APP_TOKEN, ADJUST_SECURITY_TOKEN, IDFA, worker_process
 

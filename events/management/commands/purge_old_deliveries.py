@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from events.retention import cutoff, purge
+from events.engine.retention import cutoff, purge
 
 
 class Command(BaseCommand):

@@ -5,9 +5,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
+from events.engine import create_delivery, send_queue
 from events.models import App, Delivery, EventToken, Source
 from events.providers import EventInvalid
-from events.sending import create_delivery, send_queue
 
 
 def key_value(text: str) -> tuple[str, str]:

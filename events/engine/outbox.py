@@ -2,24 +2,21 @@
 
 The test form, `send_event`, the API and bulk uploads all call `create_delivery`; nothing is saved
 when validation fails, and the row is the outbox: if Redis is unreachable the delivery stays queued
-and the reconciler (events/reconciler.py) enqueues it once Redis is back.
+and the reconciler (events/engine/reconciler.py) enqueues it once Redis is back.
 
-Adjust events also pass the order and age guard (events/order_guard.py) before they are saved.
+Adjust events also pass the order and age guard (events/engine/order_guard.py) before they are saved.
 """
 
 import logging
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import django_rq
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from redis.exceptions import RedisError
 
-from events import order_guard
+from events.engine import order_guard
+from events.engine.queues import enqueue_deliveries
 from events.models import App, Delivery, EventToken, Source
 from events.providers import EventInvalid, get_provider
 
@@ -127,64 +124,3 @@ def _enqueue_pending() -> None:
     if ids:
         _after_commit.ids = []
         enqueue_deliveries(ids)
-
-
-def send_queue() -> django_rq.queues.DjangoRQ:
-    # commit_mode="auto": callers already enqueue from on_commit, so no second deferral.
-    return django_rq.get_queue(settings.SEND_QUEUE, commit_mode="auto")
-
-
-def job_timeout(batch_size: int) -> int:
-    per_send = settings.HTTP_CONNECT_TIMEOUT + settings.HTTP_READ_TIMEOUT + 2
-    return int(batch_size * per_send) + 30
-
-
-def enqueue_deliveries(delivery_ids: Iterable[int]) -> bool:
-    """Put the ids on the send queue in batches; False (and logged) when Redis is unreachable."""
-    from events.jobs import send_deliveries
-
-    ids = list(delivery_ids)
-    size = settings.SEND_BATCH_SIZE
-    batches = [ids[i : i + size] for i in range(0, len(ids), size)]
-    queue = send_queue()
-    try:
-        with queue.connection.pipeline() as pipe:
-            queue.enqueue_many(
-                [
-                    queue.prepare_data(
-                        send_deliveries,
-                        args=(batch,),
-                        timeout=job_timeout(len(batch)),
-                        result_ttl=600,
-                        description=f"send deliveries {batch[0]}..{batch[-1]} ({len(batch)})",
-                    )
-                    for batch in batches
-                ],
-                pipeline=pipe,
-            )
-            pipe.execute()
-    except RedisError as exc:
-        log.warning("Redis unreachable, %d deliveries stay queued until it is back: %s", len(ids), exc)
-        return False
-    return True
-
-
-def enqueue_retry(delivery_id: int, delay_seconds: float) -> bool:
-    from events.jobs import send_deliveries
-
-    queue = send_queue()
-    options = {"job_timeout": job_timeout(1), "result_ttl": 600}
-    try:
-        if delay_seconds <= 0:
-            queue.enqueue(send_deliveries, [delivery_id], **options)
-        else:
-            # RQ's scheduler (workers run --with-scheduler) moves it to the queue when due. It
-            # keeps whole seconds, cutting the fraction off: round up instead, so a retry never
-            # starts before its time (a 429's Retry-After is a minimum).
-            due = timezone.now() + timedelta(seconds=delay_seconds)
-            due = due.replace(microsecond=0) + timedelta(seconds=1 if due.microsecond else 0)
-            queue.enqueue_at(due, send_deliveries, [delivery_id], **options)
-    except RedisError as exc:
-        log.warning("Redis unreachable, retry of delivery %s waits for the reconciler: %s", delivery_id, exc)
-        return False
-    return True

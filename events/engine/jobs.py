@@ -1,10 +1,10 @@
 """The send job: claim a delivery, make one attempt, record it, decide what comes next.
 
 Jobs carry delivery ids only and hold no MMP knowledge: the provider builds and classifies, the
-transport sends, the retry policy (events/retry_policy.py) decides what follows. A claim is a
+transport sends, the retry policy (events/engine/retry_policy.py) decides what follows. A claim is a
 conditional update that names the claiming run (claim_token) and worker (claimed_by): a job that
 runs twice cannot send twice, and every later write checks it still holds the claim, so a claim
-the reconciler gave back (events/reconciler.py) is not overwritten by a worker that came back.
+the reconciler gave back (events/engine/reconciler.py) is not overwritten by a worker that came back.
 """
 
 import logging
@@ -15,11 +15,12 @@ from django.db import close_old_connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from events import order_guard, retry_policy, transport, workers
+from events import transport
+from events.engine import liveness, order_guard, retry_policy
+from events.engine.queues import enqueue_retry
 from events.models import App, Attempt, Delivery, EventToken, Outcome, SecurityToken, Status
 from events.providers import Verdict, get_provider
 from events.secrets import Masker
-from events.sending import enqueue_retry
 from events.transport import HttpAnswer, TransportError
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
     close_old_connections()
     counts: dict[str, int] = {}
     try:
-        workers.beat()
+        liveness.beat()
         deliveries = claim(delivery_ids)
         counts["skipped"] = len(set(delivery_ids)) - len(deliveries)
         # Adjust's order and age rules, re-checked now: one query for the whole batch.
@@ -48,7 +49,7 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
                 give_back_quietly(deliveries[index + 1 :])
                 raise
             counts[result] = counts.get(result, 0) + 1
-            workers.beat()
+            liveness.beat()
         if used_tokens:
             SecurityToken.objects.filter(pk__in=used_tokens).update(last_used_at=timezone.now())
     finally:
@@ -66,7 +67,7 @@ def claim(delivery_ids: list[int]) -> list[Delivery]:
         status=Status.SENDING,
         claimed_at=now,
         claim_token=token,
-        claimed_by=workers.current_name(),
+        claimed_by=liveness.current_name(),
         attempt_count=F("attempt_count") + 1,
     )
     deliveries = list(Delivery.objects.filter(pk__in=delivery_ids, claim_token=token, status=Status.SENDING))

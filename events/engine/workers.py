@@ -20,41 +20,13 @@ from django.db import close_old_connections
 from redis.exceptions import RedisError
 from rq import worker_registration
 
-import events.jobs  # noqa: F401  (imported up front so every job finds it loaded)
+import events.engine.jobs  # noqa: F401  (imported up front so every job finds it loaded)
+from events.engine import liveness
+from events.engine.liveness import BEAT_EVERY_SECONDS, RECONCILE_LOCK, RETENTION_LOCK, liveness_ttl
+from events.engine.reconciler import reconcile
+from events.engine.retention import enqueue_purge
 
 log = logging.getLogger(__name__)
-
-RECONCILE_LOCK = "s2sadmin:lock:reconcile"
-RETENTION_LOCK = "s2sadmin:lock:retention"
-# Renewing the registration costs a Redis round trip: often enough, not for every send.
-BEAT_EVERY_SECONDS = 2.0
-
-_current: "SendWorker | None" = None
-
-
-def current_name() -> str:
-    """The name of the worker running the current job in this process ('' outside a worker)."""
-    return _current.name if _current is not None else ""
-
-
-def beat() -> None:
-    """Renew this process's worker registration, if a SendWorker runs the current job."""
-    if _current is not None:
-        _current.beat()
-
-
-def liveness_ttl() -> int:
-    """How long a worker's registration outlives its last renewal. Never shorter than two sends
-    that both wait for their full timeouts (renewals come between sends), nor than the idle
-    worker's renewal period, or a slow but live worker would look dead."""
-    one_send = settings.HTTP_CONNECT_TIMEOUT + settings.HTTP_READ_TIMEOUT
-    idle_renewal = max(1, settings.WORKER_TTL - 15)
-    return int(max(settings.WORKER_LIVENESS_TTL, 2 * one_send + 2, idle_renewal + 5))
-
-
-def is_alive(connection, worker_name: str) -> bool:
-    key = rq.Worker.redis_worker_namespace_prefix + worker_name
-    return bool(connection.exists(key)) and not connection.hexists(key, "death")
 
 
 class SendWorker(rq.SimpleWorker):
@@ -73,13 +45,12 @@ class SendWorker(rq.SimpleWorker):
         super().heartbeat(min(timeout or ttl, ttl), pipeline=pipeline)
 
     def execute_job(self, job, queue):
-        global _current
-        _current = self
+        liveness.set_current(self)
         self._last_beat = time.monotonic()
         try:
             super().execute_job(job, queue)
         finally:
-            _current = None
+            liveness.set_current(None)
 
     def beat(self) -> None:
         if time.monotonic() - self._last_beat < BEAT_EVERY_SECONDS:
@@ -125,8 +96,6 @@ class SendWorker(rq.SimpleWorker):
     def reconcile_if_due(self) -> None:
         if not self._take_lock(RECONCILE_LOCK, settings.RECONCILE_INTERVAL - 1):
             return
-        from events.reconciler import reconcile
-
         close_old_connections()
         try:
             report = reconcile()
@@ -141,6 +110,4 @@ class SendWorker(rq.SimpleWorker):
     def schedule_retention_if_due(self) -> None:
         if not self._take_lock(RETENTION_LOCK, settings.RETENTION_INTERVAL):
             return
-        from events.retention import enqueue_purge
-
         enqueue_purge()

@@ -2,11 +2,11 @@
 
 The Delivery row is the truth and Redis only the work list: Redis keeps nothing on disk, and a
 worker can die with a batch claimed. Every RECONCILE_INTERVAL (run from the send workers'
-maintenance, events/workers.py, under a Redis lock so one worker does it) this finds
+maintenance, events/engine/workers.py, under a Redis lock so one worker does it) this finds
 
 - claims gone stale: deliveries `sending` whose worker's RQ registration is gone, or claimed longer
   ago than a send job may run. If the attempt row was written, the request may have reached the MMP:
-  the attempt is completed as ambiguous and the retry policy decides (events/retry_policy.py).
+  the attempt is completed as ambiguous and the retry policy decides (events/engine/retry_policy.py).
   If not, nothing went out and the delivery is simply due again;
 - orphans: deliveries `queued` for longer than RECONCILE_GRACE, or `retrying` and overdue by that
   much, with no job for them in Redis (it was down when they were made, or restarted since);
@@ -24,16 +24,15 @@ from redis.exceptions import RedisError
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
-from events import jobs, workers
+from events.engine import jobs, liveness
+from events.engine.queues import SEND_JOB, enqueue_deliveries, job_timeout, send_queue
 from events.models import Attempt, Delivery, Outcome, Status
 from events.providers import Verdict
 from events.secrets import Masker
-from events.sending import enqueue_deliveries, job_timeout, send_queue
 from events.transport import TransportError
 
 log = logging.getLogger(__name__)
 
-SEND_JOB = "events.jobs.send_deliveries"
 FETCH_CHUNK = 500
 LOST_WORKER = (
     "The worker sending this attempt stopped before the answer was recorded (killed, or cut off "
@@ -76,7 +75,7 @@ def stale_claims(connection, now: datetime) -> list[Delivery]:
     timed_out = now - timedelta(seconds=job_timeout(settings.SEND_BATCH_SIZE) + 60)
     # A registration can only be missed once Redis has been up long enough for live workers to
     # have renewed theirs: right after a restart, every worker looks dead for a moment.
-    trust_registrations = redis_uptime(connection) > workers.liveness_ttl()
+    trust_registrations = redis_uptime(connection) > liveness.liveness_ttl()
     alive: dict[str, bool] = {}
     stale = []
     for delivery in Delivery.objects.filter(status=Status.SENDING).select_related("app", "event_token"):
@@ -145,7 +144,7 @@ def ids_with_jobs(queue, now: datetime) -> set[int]:
 
 def worker_alive(connection, name: str) -> bool:
     try:
-        return workers.is_alive(connection, name)
+        return liveness.is_alive(connection, name)
     except RedisError:
         return True  # cannot tell: do not take its work away
 

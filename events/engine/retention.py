@@ -1,7 +1,7 @@
 """Retention: deliveries (and their attempts) older than RETENTION_DAYS are removed.
 
 Run as an RQ job that the send workers' maintenance enqueues at most once per RETENTION_INTERVAL
-(events/workers.py), or by hand with `manage.py purge_old_deliveries`. It deletes RETENTION_BATCH
+(events/engine/workers.py), or by hand with `manage.py purge_old_deliveries`. It deletes RETENTION_BATCH
 deliveries per statement, each batch in its own short transaction, so the log stays readable and
 writable while it runs; a run stops after RETENTION_MAX_SECONDS and the next one goes on.
 
@@ -21,7 +21,8 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from events import order_guard, workers
+from events.engine import liveness, order_guard
+from events.engine.queues import send_queue
 from events.models import FINAL_STATUSES, Delivery, OrderMark
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def purge(
             _, by_model = Delivery.objects.filter(pk__in=ids).delete()
         purged.deliveries += by_model.get("events.Delivery", 0)
         purged.attempts += by_model.get("events.Attempt", 0)
-        workers.beat()
+        liveness.beat()
         if time.monotonic() > deadline:
             purged.finished = False
             break
@@ -91,8 +92,6 @@ def purge_job() -> str:
 
 
 def enqueue_purge() -> bool:
-    from events.sending import send_queue
-
     try:
         send_queue().enqueue(
             purge_job,
@@ -108,7 +107,5 @@ def enqueue_purge() -> bool:
 
 def release_schedule() -> None:
     """Let the next maintenance enqueue another run at once instead of in an hour."""
-    from events.sending import send_queue
-
     with contextlib.suppress(RedisError):
-        send_queue().connection.delete(workers.RETENTION_LOCK)
+        send_queue().connection.delete(liveness.RETENTION_LOCK)

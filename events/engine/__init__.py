@@ -1,0 +1,28 @@
+"""The send engine: from a saved Delivery row to the MMP's answer, and what comes next.
+
+Its public face, for the dashboard, the API, bulk sends and the commands:
+
+- `create_delivery`, `resend_delivery`: validate with the provider, save the row (the outbox) and
+  enqueue after commit (outbox.py);
+- `enqueue_deliveries`, `send_queue`: put saved ids on the send queue (queues.py);
+- `send_deliveries`: the RQ job that claims, sends and records (jobs.py);
+- `SendWorker`: the worker class that runs it (workers.py).
+
+Inside, imports run one way: workers -> jobs, reconciler, retention -> queues, order_guard,
+retry_policy, liveness -> providers, transport, models.
+"""
+
+from events.engine.jobs import send_deliveries
+from events.engine.outbox import create_delivery, enqueue_after_commit, resend_delivery
+from events.engine.queues import enqueue_deliveries, send_queue
+from events.engine.workers import SendWorker
+
+__all__ = [
+    "SendWorker",
+    "create_delivery",
+    "enqueue_after_commit",
+    "enqueue_deliveries",
+    "resend_delivery",
+    "send_deliveries",
+    "send_queue",
+]
