@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from events.engine import enqueue_deliveries, order_guard
+from events.engine import enqueue_deliveries, new_delivery, order_guard
 from events.models import App, Delivery, EventToken, Source
 from events.nul import has_nul
 from events.providers import EventInvalid, ValidEvent, get_provider
@@ -164,7 +164,7 @@ def validate_item(
         raise EventInvalid({"fields": [f"{', '.join(clash)} given twice (top level and in fields)."]})
     fields.update(extra)
     valid = get_provider(app).validate(app, token, fields)
-    row = Delivery.from_valid(app, token, valid, source=source, idempotency_key=uuid.uuid4().hex)
+    row = new_delivery(app, token, valid, source=source, idempotency_key=uuid.uuid4().hex)
     return row, valid
 
 

@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -40,6 +41,14 @@ class App(models.Model):
         max_length=20, choices=Environment.choices, default=Environment.SANDBOX
     )
     active = models.BooleanField(default=True)
+    # At most this many events a second to the MMP for this app, across all workers; blank: the
+    # MMP's published limit if it has one (the provider's published_rate_per_second), else none.
+    max_events_per_second = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Leave blank for the MMP's published limit, if any.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -148,6 +157,8 @@ class Status(models.TextChoices):
 
 
 FINAL_STATUSES = (Status.DELIVERED, Status.FAILED, Status.DEAD)
+# On its way: a delivery in one of these holds back the newer ones of its order key.
+PENDING_STATUSES = (Status.QUEUED, Status.SENDING, Status.RETRYING)
 
 
 class Outcome(models.TextChoices):
@@ -202,6 +213,11 @@ class Delivery(models.Model):
     # The RQ worker that claimed it, so a reconciler can tell a dead worker's claims.
     claimed_by = models.CharField(max_length=200, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Deliveries of one order key go out one at a time, in (event_time, id) order; the provider
+    # chooses the key (events/providers/base.py, order_key), '' for none. event_time is the
+    # event's own time where the MMP takes one, else when s2sadmin received it.
+    order_key = models.CharField(max_length=320, blank=True)
+    event_time = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -217,24 +233,17 @@ class Delivery(models.Model):
             models.Index(fields=["status", "-created_at"], name="delivery_status_time"),
             models.Index(fields=["device_id", "-created_at"], name="delivery_device_time"),
             models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due"),
+            # "Is an older one of this key still on its way?", asked for every claim: only the
+            # pending rows are indexed, so it stays small however long the log grows.
+            models.Index(
+                fields=["order_key", "event_time", "id"],
+                name="delivery_order_pending",
+                condition=models.Q(status__in=PENDING_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Delivery {self.pk} ({self.status})"
-
-    @classmethod
-    def from_valid(cls, app: App, event_token: EventToken, valid, *, source: str, **fields) -> "Delivery":
-        """An unsaved delivery of an event the provider validated (a providers.ValidEvent)."""
-        return cls(
-            app=app,
-            event_token=event_token,
-            source=source,
-            params=valid.params,
-            environment=valid.environment,
-            device_id_type=valid.device_id_type,
-            device_id=valid.device_id,
-            **fields,
-        )
 
     @property
     def is_final(self) -> bool:

@@ -55,6 +55,11 @@ class TransportError(Exception):
         return self.kind in self.SENT_KINDS
 
 
+def host_of(url: str) -> str:
+    """The host part of a URL, as limits and pauses are kept per MMP host."""
+    return (urlsplit(url).hostname or "?").lower()
+
+
 def allowed_origins() -> set[tuple[str, str, int]]:
     return {_origin(url) for url in (settings.ADJUST_BASE_URL, settings.TENJIN_BASE_URL)}
 
@@ -74,8 +79,11 @@ def session() -> requests.Session:
     global _session
     if _session is None:
         s = requests.Session()
-        # No automatic retries: a retry is a new Attempt row, decided by the job.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
+        # No automatic retries: a retry is a new Attempt row, decided by the job. A worker keeps
+        # SEND_CONCURRENCY requests in flight (events/engine/jobs.py): one kept-alive connection
+        # each, or urllib3 would close every one beyond the pool's size after its answer.
+        size = max(settings.SEND_CONCURRENCY, settings.SEND_MAX_IN_FLIGHT_PER_HOST)
+        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=size, max_retries=0)
         s.mount("http://", adapter)
         s.mount("https://", adapter)
         s.headers["User-Agent"] = USER_AGENT

@@ -215,6 +215,18 @@ SEND_RETRY_AFTER_MAX = env.float("SEND_RETRY_AFTER_MAX", default=6 * 3600)
 # (marked ambiguous), not retrying risks a loss.
 SEND_RETRY_AMBIGUOUS = env.bool("SEND_RETRY_AMBIGUOUS", default=True)
 SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=50)
+# --- The send engine at an MMP's latency (events/engine/jobs.py, limits.py) ------------------
+# Requests a worker keeps in flight at once; at ~100 ms an answer, 64 is ~600 events/s a worker.
+SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=64)
+# ...and at most this many to one MMP host (lower it when one worker serves several MMPs).
+SEND_MAX_IN_FLIGHT_PER_HOST = env.int("SEND_MAX_IN_FLIGHT_PER_HOST", default=64)
+# A send run claims new work for this long, then ends so RQ can hand the worker its next job.
+SEND_RUN_SECONDS = env.float("SEND_RUN_SECONDS", default=20)
+# This many retryable failures in a row from one host pause every worker's sends to it for
+# SEND_BREAKER_PAUSE seconds (or the MMP's Retry-After), doubling up to SEND_BREAKER_MAX_PAUSE.
+SEND_BREAKER_FAILURES = env.int("SEND_BREAKER_FAILURES", default=20)
+SEND_BREAKER_PAUSE = env.float("SEND_BREAKER_PAUSE", default=30)
+SEND_BREAKER_MAX_PAUSE = env.float("SEND_BREAKER_MAX_PAUSE", default=600)
 
 # --- Nothing lost: workers, the reconciler, retention (events/engine/workers.py, reconciler.py) -------
 # How long a worker's RQ registration outlives its last renewal (send workers renew it between
@@ -233,7 +245,9 @@ RECONCILE_MAX = env.int("RECONCILE_MAX", default=20_000)  # per run; the next ru
 RETENTION_DAYS = env.float("RETENTION_DAYS", default=90)
 RETENTION_INTERVAL = env.int("RETENTION_INTERVAL", default=3600)
 RETENTION_BATCH = env.int("RETENTION_BATCH", default=1000)
-RETENTION_MAX_SECONDS = env.float("RETENTION_MAX_SECONDS", default=120)
+# Retention runs on a send worker: a run stops after this long (the next maintenance goes on), so
+# a large backlog costs a worker at most a few seconds a minute, never minutes of not sending.
+RETENTION_MAX_SECONDS = env.float("RETENTION_MAX_SECONDS", default=5)
 
 # --- The MMP emulator ---------------------------------------------------------------------
 EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=DEBUG)

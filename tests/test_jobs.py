@@ -283,8 +283,6 @@ def test_a_secret_that_cannot_be_decrypted_sends_nothing_and_waits_for_a_fix(emu
 def test_a_resend_is_a_new_delivery_linked_to_the_original(emulator, adjust, marketer):
     from events.engine import resend_delivery
 
-    emulator.script_faults(["429"])
-    emulator.set_faults(retry_after_seconds=600)
     original = queue_adjust(adjust)
     run_worker()
     again = resend_delivery(original, user=marketer)
@@ -293,4 +291,29 @@ def test_a_resend_is_a_new_delivery_linked_to_the_original(emulator, adjust, mar
     original.refresh_from_db()
     assert again.status == Status.DELIVERED
     assert (again.resent_from, again.created_by, again.params) == (original, marketer, original.params)
-    assert original.status == Status.RETRYING
+    assert original.status == Status.DELIVERED
+    assert len(emulator.recorded_events()) == 2
+
+
+def test_a_resend_of_a_delivery_still_retrying_waits_behind_it(emulator, adjust, marketer):
+    """Same device, same event token: the copy goes out after the original ends, never before it
+    (Adjust would then refuse the original)."""
+    from events.engine import resend_delivery
+
+    emulator.script_faults(["429"])
+    emulator.set_faults(retry_after_seconds=600)
+    original = queue_adjust(adjust)
+    run_worker()
+    again = resend_delivery(original, user=marketer)
+    run_worker()
+    again.refresh_from_db()
+    original.refresh_from_db()
+    assert (original.status, again.status) == (Status.RETRYING, Status.QUEUED)
+    assert len(emulator.recorded_events()) == 0
+    # The original ends (here: its retry is brought forward and delivered); the copy goes next.
+    Delivery.objects.filter(pk=original.pk).update(next_attempt_at=timezone.now())
+    enqueue_deliveries([original.pk])
+    run_worker()
+    again.refresh_from_db()
+    original.refresh_from_db()
+    assert (original.status, again.status) == (Status.DELIVERED, Status.DELIVERED)

@@ -151,11 +151,29 @@ def test_check_many_reads_the_marks_in_one_query_per_500_events(adjust):
 
 def test_the_job_fails_without_sending_an_event_overtaken_while_it_waited(adjust, emulator):
     older = send(adjust, at(30))
+    # Meanwhile Adjust accepted a newer event of this device and token (sent by another system
+    # with the same app token, or resent by hand from Adjust's dashboard).
+    OrderMark.objects.create(
+        app=adjust, event_token=adjust.event_tokens.get(token="f0ob4r"), device_id=IDFA,
+        newest_event_time=datetime.fromtimestamp(int(at(5)), UTC),
+    )  # fmt: skip
+    run_worker()
+    older.refresh_from_db()
+    assert older.status == Status.FAILED
+    assert "already accepted" in older.last_explanation and older.last_explanation.endswith("Not sent.")
+    assert older.attempts.count() == 0
+    assert len(emulator.recorded_events()) == 0
+
+
+def test_a_newer_event_waits_while_an_older_one_of_its_device_and_token_is_retrying(adjust, emulator):
+    older = send(adjust, at(30))
     newer = send(adjust, at(5))
     Delivery.objects.filter(pk=older.pk).update(
         status=Status.RETRYING, next_attempt_at=timezone.now() + timedelta(hours=1)
     )
-    run_worker()  # sends the newer one
+    run_worker()
+    newer.refresh_from_db()
+    assert newer.status == Status.QUEUED, "held back: sending it first would make Adjust refuse the older"
     Delivery.objects.filter(pk=older.pk).update(next_attempt_at=timezone.now())
     from events.engine import enqueue_deliveries
 
@@ -163,11 +181,10 @@ def test_the_job_fails_without_sending_an_event_overtaken_while_it_waited(adjust
     run_worker()
     older.refresh_from_db()
     newer.refresh_from_db()
-    assert newer.status == Status.DELIVERED
-    assert older.status == Status.FAILED
-    assert "already accepted" in older.last_explanation and older.last_explanation.endswith("Not sent.")
-    assert older.attempts.count() == 0
-    assert len(emulator.recorded_events()) == 1
+    assert (older.status, newer.status) == (Status.DELIVERED, Status.DELIVERED)
+    assert [e.event_at for e in emulator.recorded_events()] == sorted(
+        e.event_at for e in emulator.recorded_events()
+    )
 
 
 def test_the_job_fails_a_retry_that_crossed_58_days_without_sending_it(adjust, emulator):
@@ -181,17 +198,13 @@ def test_the_job_fails_a_retry_that_crossed_58_days_without_sending_it(adjust, e
     assert emulator.recorded_events().count() == 0
 
 
-def test_within_one_batch_the_job_refuses_an_event_older_than_one_it_just_delivered(
-    adjust, emulator, settings
-):
+def test_one_devices_events_queued_newest_first_go_out_oldest_first(adjust, emulator, settings):
     settings.SEND_BATCH_SIZE = 10
     from django.db import transaction
 
-    with transaction.atomic():  # one transaction: one job for both, in this order
-        newer = send(adjust, at(5))
-        older = send(adjust, at(30))
+    with transaction.atomic():  # one transaction: one job for the three, in this order
+        queued = [send(adjust, at(5)), send(adjust, at(30)), send(adjust, at(20))]
     run_worker()
-    newer.refresh_from_db()
-    older.refresh_from_db()
-    assert (newer.status, older.status) == (Status.DELIVERED, Status.FAILED)
-    assert "an earlier event of this batch" in older.last_explanation
+    assert {d.status for d in Delivery.objects.filter(pk__in=[d.pk for d in queued])} == {Status.DELIVERED}
+    times = [int(e.event_at.timestamp()) for e in emulator.recorded_events()]
+    assert times == [int(at(30)), int(at(20)), int(at(5))]

@@ -6,14 +6,16 @@ Its public face, for the dashboard, the API, bulk sends and the commands:
   enqueue after commit (outbox.py);
 - `enqueue_deliveries`, `send_queue`: put saved ids on the send queue (queues.py);
 - `send_deliveries`: the RQ job that claims, sends and records (jobs.py);
-- `SendWorker`: the worker class that runs it (workers.py).
+- `SendWorker`: the worker class that runs it (workers.py);
+- `paused_hosts`: the MMP hosts whose sends are paused, why and until when (limits.py).
 
 Inside, imports run one way: workers -> jobs, reconciler, retention -> queues, order_guard,
 retry_policy, liveness -> providers, transport, models.
 """
 
 from events.engine.jobs import send_deliveries
-from events.engine.outbox import create_delivery, enqueue_after_commit, resend_delivery
+from events.engine.limits import paused_hosts
+from events.engine.outbox import create_delivery, enqueue_after_commit, new_delivery, resend_delivery
 from events.engine.queues import enqueue_deliveries, send_queue
 from events.engine.workers import SendWorker
 
@@ -22,6 +24,8 @@ __all__ = [
     "create_delivery",
     "enqueue_after_commit",
     "enqueue_deliveries",
+    "new_delivery",
+    "paused_hosts",
     "resend_delivery",
     "send_deliveries",
     "send_queue",

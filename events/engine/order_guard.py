@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Q
+from django.db import connection
 from django.utils import timezone
 
 from events.models import Delivery, OrderMark, Provider
@@ -135,28 +135,33 @@ def check_many(candidates: Sequence[Candidate | None], *, now: datetime | None =
     return reasons
 
 
-def record_accepted(c: Candidate | None) -> None:
-    """Adjust accepted `c`: move its mark on. Call inside the transaction that records the attempt."""
-    if c is None:
+def record_accepted_many(candidates: Iterable[Candidate | None]) -> None:
+    """Adjust accepted these: move their marks on, in one statement. Call inside the transaction
+    that records the attempts. A mark only moves forward, even if a concurrent sender wrote a
+    newer time first (the WHERE of the upsert)."""
+    newest: dict[tuple[int, int, str], datetime] = {}
+    for c in candidates:
+        if c is not None and (c.key not in newest or newest[c.key] < c.event_time):
+            newest[c.key] = c.event_time
+    if not newest:
         return
-    older = Q(app_id=c.app_id, event_token_id=c.event_token_id, device_id=c.device_id) & Q(
-        newest_event_time__lt=c.event_time
+    table = OrderMark._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value  # SQLite keeps datetimes as text in its own form
+    now = adapt(timezone.now())
+    rows = [
+        (app_id, token_id, device_id, adapt(when), now)
+        for (app_id, token_id, device_id), when in newest.items()
+    ]
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    # The same upsert in PostgreSQL and SQLite (3.24+); Django's bulk_create cannot add the WHERE.
+    sql = (
+        f"INSERT INTO {table} (app_id, event_token_id, device_id, newest_event_time, updated_at) "  # noqa: S608
+        f"VALUES {values} ON CONFLICT (app_id, event_token_id, device_id) DO UPDATE SET "
+        "newest_event_time = excluded.newest_event_time, updated_at = excluded.updated_at "
+        f"WHERE {table}.newest_event_time < excluded.newest_event_time"
     )
-    if OrderMark.objects.filter(older).update(newest_event_time=c.event_time, updated_at=timezone.now()):
-        return
-    OrderMark.objects.bulk_create(
-        [
-            OrderMark(
-                app_id=c.app_id,
-                event_token_id=c.event_token_id,
-                device_id=c.device_id,
-                newest_event_time=c.event_time,
-            )
-        ],
-        ignore_conflicts=True,
-    )
-    # A concurrent sender may have inserted an older time between the two statements.
-    OrderMark.objects.filter(older).update(newest_event_time=c.event_time, updated_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
 
 
 def _when(moment: datetime) -> str:

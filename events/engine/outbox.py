@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from events.engine import order_guard
 from events.engine.queues import enqueue_deliveries
 from events.models import App, Delivery, EventToken, Source
-from events.providers import EventInvalid, get_provider
+from events.providers import EventInvalid, ValidEvent, get_provider
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def create_delivery(
         refuse_if_adjust_would(
             order_guard.candidate(app, event_token, valid.device_id, valid.event_time), now
         )
-    row = Delivery.from_valid(
+    row = new_delivery(
         app,
         event_token,
         valid,
@@ -68,6 +69,22 @@ def create_delivery(
     return row, True
 
 
+def new_delivery(app: App, event_token: EventToken, valid: ValidEvent, *, source: str, **fields) -> Delivery:
+    """An unsaved delivery of an event the provider validated: the one way to make one."""
+    return Delivery(
+        app=app,
+        event_token=event_token,
+        source=source,
+        params=valid.params,
+        environment=valid.environment,
+        device_id_type=valid.device_id_type,
+        device_id=valid.device_id,
+        order_key=get_provider(app).order_key(app, event_token, valid),
+        event_time=valid.event_time or timezone.now(),
+        **fields,
+    )
+
+
 def resend_delivery(original: Delivery, *, user=None) -> Delivery:
     """A new delivery with the same validated parameters, queued now; the original stays as it was.
 
@@ -76,7 +93,8 @@ def resend_delivery(original: Delivery, *, user=None) -> Delivery:
     created_at) when Adjust would reject it now: older than 58 days, or older than an event it
     accepted since for this device and event token.
     """
-    refuse_if_adjust_would(order_guard.candidate_of(original))
+    candidate = order_guard.candidate_of(original)
+    refuse_if_adjust_would(candidate)
     row = Delivery(
         app=original.app,
         event_token=original.event_token,
@@ -86,6 +104,9 @@ def resend_delivery(original: Delivery, *, user=None) -> Delivery:
         device_id_type=original.device_id_type,
         device_id=original.device_id,
         resent_from=original,
+        order_key=original.order_key,
+        # The event's own time where the MMP takes one; otherwise it is a new arrival.
+        event_time=candidate.event_time if candidate else timezone.now(),
         created_by=user if user is not None and user.is_authenticated else None,
     )
     with transaction.atomic():

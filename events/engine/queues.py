@@ -23,9 +23,11 @@ def send_queue() -> django_rq.queues.DjangoRQ:
     return django_rq.get_queue(settings.SEND_QUEUE, commit_mode="auto")
 
 
-def job_timeout(batch_size: int) -> int:
+def job_timeout() -> int:
+    """How long a send run may take: it claims new work for SEND_RUN_SECONDS, then finishes the
+    sends in flight (each within the HTTP timeouts) and records them."""
     per_send = settings.HTTP_CONNECT_TIMEOUT + settings.HTTP_READ_TIMEOUT + 2
-    return int(batch_size * per_send) + 30
+    return int(settings.SEND_RUN_SECONDS + 2 * per_send) + 60
 
 
 def enqueue_deliveries(delivery_ids: Iterable[int]) -> bool:
@@ -41,7 +43,7 @@ def enqueue_deliveries(delivery_ids: Iterable[int]) -> bool:
                     queue.prepare_data(
                         SEND_JOB,
                         args=(batch,),
-                        timeout=job_timeout(len(batch)),
+                        timeout=job_timeout(),
                         result_ttl=600,
                         description=f"send deliveries {batch[0]}..{batch[-1]} ({len(batch)})",
                     )
@@ -58,7 +60,7 @@ def enqueue_deliveries(delivery_ids: Iterable[int]) -> bool:
 
 def enqueue_retry(delivery_id: int, delay_seconds: float) -> bool:
     queue = send_queue()
-    options = {"job_timeout": job_timeout(1), "result_ttl": 600}
+    options = {"job_timeout": job_timeout(), "result_ttl": 600}
     try:
         if delay_seconds <= 0:
             queue.enqueue(SEND_JOB, [delivery_id], **options)

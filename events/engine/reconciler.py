@@ -24,7 +24,9 @@ from redis.exceptions import RedisError
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
-from events.engine import jobs, liveness
+from events.engine import liveness
+from events.engine.attempts import Finished, Prepared, give_back, record
+from events.engine.claims import not_held_back
 from events.engine.queues import SEND_JOB, enqueue_deliveries, job_timeout, send_queue
 from events.models import Attempt, Delivery, Outcome, Status
 from events.providers import Verdict
@@ -72,7 +74,7 @@ def reconcile(*, now: datetime | None = None) -> Report:
 def stale_claims(connection, now: datetime) -> list[Delivery]:
     """Deliveries in `sending` whose claim nobody will finish."""
     # Past the longest a batch may run (its RQ job would have been stopped), plus slack.
-    timed_out = now - timedelta(seconds=job_timeout(settings.SEND_BATCH_SIZE) + 60)
+    timed_out = now - timedelta(seconds=job_timeout() + 60)
     # A registration can only be missed once Redis has been up long enough for live workers to
     # have renewed theirs: right after a restart, every worker looks dead for a moment.
     trust_registrations = redis_uptime(connection) > liveness.liveness_ttl()
@@ -96,21 +98,24 @@ def release(delivery: Delivery) -> list[int]:
     ).first()
     if attempt is None:
         # Died between its claim and writing the attempt row: nothing went out.
-        if jobs.give_back(delivery, "Its worker stopped before sending; it goes out again."):
+        if give_back(delivery, "Its worker stopped before sending; it goes out again."):
             return [delivery.pk]
         return []
     verdict = Verdict(Outcome.RETRY, "", LOST_WORKER, ambiguous=True)
     error = TransportError("worker_lost", "No answer was recorded: the worker stopped during the attempt.")
     log.warning("Delivery %s: worker %s is gone mid-attempt", delivery.pk, delivery.claimed_by or "?")
-    jobs.record(delivery, attempt, None, error, verdict, Masker(()))
+    record([Finished(Prepared(delivery, attempt, None, Masker(()), None), None, error, verdict)])
     return []
 
 
 def orphan_candidates(now: datetime) -> list[int]:
     """Queued or overdue deliveries old enough that their job should have run or been scheduled."""
     grace = now - timedelta(seconds=settings.RECONCILE_GRACE)
-    queued = Delivery.objects.filter(status=Status.QUEUED, created_at__lt=grace)
-    overdue = Delivery.objects.filter(status=Status.RETRYING, next_attempt_at__lt=grace)
+    # One held back behind an older delivery of its order key is not an orphan: the run that ends
+    # the older one sends it next.
+    waiting = Delivery.objects.filter(not_held_back())
+    queued = waiting.filter(status=Status.QUEUED, created_at__lt=grace)
+    overdue = waiting.filter(status=Status.RETRYING, next_attempt_at__lt=grace)
     limit = settings.RECONCILE_MAX
     ids = list(queued.order_by("pk").values_list("pk", flat=True)[:limit])
     ids += overdue.order_by("next_attempt_at").values_list("pk", flat=True)[: max(limit - len(ids), 0)]

@@ -77,6 +77,11 @@ class AdjustProvider(MMPProvider):
     name = "adjust"
     label = "Adjust"
 
+    def order_key(self, app: App, event_token: EventToken, valid: ValidEvent) -> str:
+        # Adjust rejects an event older than one it accepted for the same device and event token
+        # (mmp-apis.md §1.6): that is its unit of order, and different tokens may go in parallel.
+        return f"{app.pk}:{event_token.pk}:{valid.device_id}" if valid.device_id else ""
+
     def validate(
         self, app: App, event_token: EventToken, fields: EventFields, *, now: datetime | None = None
     ) -> ValidEvent:

@@ -58,6 +58,17 @@ class Verdict:
 class MMPProvider(ABC):
     name: str
     label: str
+    # Events a second the MMP publishes as its limit for one app (None: it publishes none). An
+    # app's own max_events_per_second, when set, wins.
+    published_rate_per_second: float | None = None
+
+    def order_key(self, app: App, event_token: EventToken, valid: ValidEvent) -> str:
+        """Events with the same key go out one at a time, oldest event first ('' for none).
+
+        By default one device's events of an app, whatever the event: cheap (different devices
+        still go out in parallel), and no MMP punishes it, while some punish the opposite.
+        """
+        return f"{app.pk}:{valid.device_id}" if valid.device_id else ""
 
     @abstractmethod
     def validate(

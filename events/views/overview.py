@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from events import stats
+from events.engine import paused_hosts
 from events.views.common import require_perm
 
 
@@ -28,6 +29,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "include_tests": include_tests,
         "queue": stats.queue_health(),
         "oldest": stats.oldest_waiting(),
+        "paused_hosts": paused_hosts(),
         "now": now,
     }
     return render(request, "events/overview.html", context)

@@ -1,0 +1,92 @@
+"""Claims: which deliveries a send run takes, one conditional update at a time, in order per key.
+
+A claim moves due deliveries to `sending` under the run's claim_token and the worker's name; a job
+that runs twice, or two workers reaching for the same row, cannot both get it. It takes only a
+delivery that no older one of its order key (Delivery.order_key: the provider's choice, e.g. one
+device's events of one Adjust event token) is still waiting for: queued, sending or retrying. So
+one key's events go out one after the other, oldest event first, whatever the number of workers
+and of requests in flight, and Adjust never sees a device's events out of order.
+
+When the older one is retrying, the newer ones wait behind it: sending them first would make
+Adjust refuse the older one for ever. The wait is bounded by the retry policy (SEND_MAX_ATTEMPTS,
+SEND_MAX_AGE): once the older one ends (delivered, failed or dead), the next goes at once.
+"""
+
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from events.models import PENDING_STATUSES, App, Delivery, EventToken, Status
+
+# RQ's scheduler runs about once a second, so a retry may start a little before its due time.
+CLAIM_EARLY_TOLERANCE = timedelta(seconds=2)
+
+
+def not_held_back() -> Q:
+    """No older delivery of the same order key is still on its way."""
+    older_pending = Delivery.objects.filter(
+        order_key=OuterRef("order_key"), status__in=PENDING_STATUSES
+    ).filter(
+        Q(event_time__lt=OuterRef("event_time")) | Q(event_time=OuterRef("event_time"), pk__lt=OuterRef("pk"))
+    )
+    return Q(order_key="") | ~Exists(older_pending)
+
+
+def due(now=None, early: timedelta = timedelta(0)) -> QuerySet[Delivery]:
+    """Deliveries a run may claim now: waiting, due (or due within `early`), first in line for their key."""
+    now = now or timezone.now()
+    return (
+        Delivery.objects.filter(status__in=(Status.QUEUED, Status.RETRYING))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + early))
+        .filter(not_held_back())
+    )
+
+
+def claim(
+    token: str,
+    worker: str,
+    *,
+    ids: list[int] | None = None,
+    keys: set[str] | None = None,
+    limit: int,
+) -> list[Delivery]:
+    """Claim up to `limit` due deliveries: among `ids`, among the order `keys`, or any."""
+    if limit <= 0:
+        return []
+    now = timezone.now()
+    # A job for these ids may come from RQ's scheduler, which can start it a moment early.
+    candidates = due(now) if ids is None else due(now, early=CLAIM_EARLY_TOLERANCE).filter(pk__in=ids)
+    if keys is not None:
+        candidates = candidates.filter(order_key__in=keys)
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            # Rows another worker is claiming right now are passed over, not waited for.
+            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+        chosen = list(candidates.values_list("pk", flat=True)[:limit])
+        if not chosen:
+            return []
+        Delivery.objects.filter(pk__in=chosen, status__in=(Status.QUEUED, Status.RETRYING)).update(
+            status=Status.SENDING,
+            claimed_at=now,
+            claim_token=token,
+            claimed_by=worker,
+            attempt_count=F("attempt_count") + 1,
+        )
+    deliveries = list(Delivery.objects.filter(pk__in=chosen, claim_token=token, status=Status.SENDING))
+    # One App and EventToken instance each per claim: secrets are decrypted once, not per event.
+    apps = App.objects.in_bulk({d.app_id for d in deliveries})
+    event_tokens = EventToken.objects.in_bulk({d.event_token_id for d in deliveries})
+    for delivery in deliveries:
+        delivery.app = apps[delivery.app_id]
+        delivery.event_token = event_tokens[delivery.event_token_id]
+    order = {pk: i for i, pk in enumerate(ids or chosen)}
+    return sorted(deliveries, key=lambda d: order.get(d.pk, len(order)))
+
+
+def next_in_line(keys: set[str]) -> list[int]:
+    """The deliveries now first in line for these order keys (their older one just ended)."""
+    if not keys:
+        return []
+    return list(due().filter(order_key__in=keys).values_list("pk", flat=True))
