@@ -210,6 +210,9 @@ def _queue(bulk: BulkSend) -> str:
             problems.extend(news[: max(0, MAX_PROBLEMS - len(problems))])
             if not _queue_batch(bulk, checked, problems if news else None):
                 return "cancelled"
+            # Let this batch's rows go before the next batch is read and checked: only one batch
+            # is ever held in memory.
+            del checked, rows, news
     BulkSend.objects.filter(pk=bulk.pk, state=State.QUEUEING).update(
         state=State.QUEUED, finished_at=timezone.now()
     )
