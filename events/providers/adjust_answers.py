@@ -171,13 +171,15 @@ ADJUST_ANSWERS: tuple[AnswerRule, ...] = (
 def documented_success(answer: HttpAnswer) -> bool:
     """Adjust's one documented success answer (mmp-apis.md §1.9): a JSON object whose status is
     exactly "OK" and that carries no error. Other keys may come along, as in its /session answers."""
-    data = json_object(answer.text())
+    data = json_object(answer.read_text())
     return data is not None and data.get("status") == "OK" and "error" not in data
 
 
 def adjust_message(answer: HttpAnswer) -> str:
-    """Adjust's own words: the text inside `... failed (...)`, the success status, or the body's start."""
-    text = answer.text()
+    """Adjust's own words: the text inside `... failed (...)`, the success status, or the body's start.
+
+    Read from everything read of the body, not the stored copy: the message can sit past its cap."""
+    text = answer.read_text()
     data = json_object(text)
     if data is not None:
         if isinstance(data.get("error"), str):

@@ -90,7 +90,7 @@ PHRASES = tuple(rule.prefix for rule in TENJIN_ANSWERS if rule.prefix)
 def documented_success(answer: HttpAnswer) -> bool:
     """Tenjin's documented success (mmp-apis.md §2.6): a JSON object with "code": 200 (its doc) or
     "success": true (its SDK logs show both), and neither "success": false nor an error beside it."""
-    data = json_object(answer.text())
+    data = json_object(answer.read_text())
     if data is None or "error" in data or data.get("success") is False:
         return False
     code = data.get("code")
@@ -98,8 +98,8 @@ def documented_success(answer: HttpAnswer) -> bool:
 
 
 def tenjin_said(answer: HttpAnswer) -> tuple[str, str]:
-    """(what the rows match, Tenjin's own words for the log)."""
-    text = answer.text()
+    """(what the rows match, Tenjin's own words for the log), from everything read of the body."""
+    text = answer.read_text()
     data = json_object(text) or {}
     message = data.get("message") if isinstance(data.get("message"), str) else ""
     phrase = _phrase_in(message) or _phrase_in(text)
