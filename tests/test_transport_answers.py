@@ -10,9 +10,11 @@ import threading
 import pytest
 
 from events import transport
-from events.models import Outcome
+from events.engine import create_delivery, send_deliveries
+from events.models import Outcome, Source, Status
 from events.providers.adjust_answers import classify_adjust
 from events.transport import OutboundRequest
+from tests.conftest import ADJUST_SECURITY_TOKEN, IDFA
 
 
 class RawServer:
@@ -170,3 +172,48 @@ def test_a_small_answer_is_whole_and_not_truncated(settings):
         b'{"status": "OK"}',
         False,
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_attempt_row_stores_the_wire_headers_with_the_secret_masked(
+    settings, adjust_app, adjust_security_token, redis_conn
+):
+    with RawServer(fixed(200, b'{"status": "OK"}')) as server:
+        settings.ADJUST_BASE_URL = server.url
+        delivery, _ = create_delivery(
+            adjust_app,
+            adjust_app.event_tokens.get(token="f0ob4r"),
+            {"device_ids": {"idfa": IDFA}},
+            source=Source.CLI,
+        )
+        assert send_deliveries([delivery.pk]) == {Status.DELIVERED: 1}
+    (wire,) = server.header_lines
+    stored = delivery.attempts.get().request_headers
+    wire_names = [name for name, _ in wire]
+    assert {
+        "Host",
+        "User-Agent",
+        "Accept",
+        "Accept-Encoding",
+        "Connection",
+        "Content-Length",
+        "Content-Type",
+    } <= set(wire_names)
+    assert len(wire_names) == len(set(wire_names))
+    assert sorted(stored) == sorted(wire_names)
+    for name, value in wire:
+        if name == "Authorization":
+            assert ADJUST_SECURITY_TOKEN in value
+            assert ADJUST_SECURITY_TOKEN not in stored[name]
+            assert stored[name].startswith("Bearer ")
+        else:
+            assert stored[name] == value, name
+
+
+def test_the_answer_carries_the_headers_it_sent_in_wire_order(settings):
+    with RawServer(fixed(200, b'{"status": "OK"}')) as server:
+        answer = post(server, settings)
+    assert list(answer.sent_headers.items()) == server.header_lines[0]
+    assert transport.wire_headers(
+        OutboundRequest("POST", server.url + "/adjust/event", {}, b"s2s=1")
+    ) == dict(server.header_lines[0])

@@ -124,7 +124,7 @@ def attempt(delivery: Delivery, used_tokens: set[int], candidate: order_guard.Ca
         number=delivery.attempt_count,
         method=request.method,
         url=masker.text(request.url),
-        request_headers=masker.headers(request.headers),
+        request_headers=masker.headers(transport.wire_headers(request)),
         request_body=masker.text(request.body.decode("utf-8", errors="replace")),
     )
     answer: HttpAnswer | None = None
