@@ -121,7 +121,11 @@ def prepare(request: OutboundRequest) -> requests.PreparedRequest:
 
 def wire_headers(request: OutboundRequest) -> dict[str, str]:
     """The headers `send` puts on the wire for this request, in order (secrets in clear)."""
-    return dict(prepare(request).headers)
+    try:
+        return dict(prepare(request).headers)
+    except (requests.RequestException, ValueError):
+        # Nothing goes on the wire then (send says why): the headers the provider built.
+        return dict(request.headers)
 
 
 def _host_header(url: str) -> str:
@@ -144,9 +148,9 @@ def send(request: OutboundRequest) -> HttpAnswer:
     timeout = (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT)
     cap = settings.HTTP_MAX_RESPONSE_BYTES
     limit = max(settings.HTTP_CLASSIFY_MAX_BYTES, cap)
-    prepared = prepare(request)
     started = time.perf_counter()
     try:
+        prepared = prepare(request)
         # The adapter, not Session.send: Session.send reads a redirect's whole body (to find the
         # next hop) even with allow_redirects=False, before any cap applies. The adapter never
         # follows redirects and keeps no cookies.

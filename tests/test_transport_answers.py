@@ -217,3 +217,12 @@ def test_the_answer_carries_the_headers_it_sent_in_wire_order(settings):
     assert transport.wire_headers(
         OutboundRequest("POST", server.url + "/adjust/event", {}, b"s2s=1")
     ) == dict(server.header_lines[0])
+
+
+def test_a_request_that_cannot_be_prepared_fails_as_a_transport_error_and_keeps_its_headers(settings):
+    settings.ADJUST_BASE_URL = "http://127.0.0.1:1"
+    request = OutboundRequest("POST", "http://127.0.0.1:1/event", {"X-Split": "a\r\nInjected: b"}, b"x")
+    assert transport.wire_headers(request) == {"X-Split": "a\r\nInjected: b"}
+    with pytest.raises(transport.TransportError) as caught:
+        transport.send(request)
+    assert caught.value.kind == "other"
