@@ -3,8 +3,8 @@ deadline, Ctrl-C or SIGTERM.
 
 Children run in their own sessions (process groups), so a terminal's Ctrl-C reaches only the
 benchmark, which then stops them in order (workers before the Redis they use), and so a worker's
-own children go with it. Each start is announced on stderr (`bench: started NAME (pid N)`): the
-cleanup test reads those lines.
+own children go with it. With BENCH_SHOW_PROCESSES=1 each start is announced on stderr
+(`bench: started NAME (pid N)`): the cleanup test reads those lines.
 """
 
 import contextlib
@@ -33,7 +33,8 @@ class Children:
     def adopt(self, name: str, process: subprocess.Popen) -> subprocess.Popen:
         """Take charge of a process started elsewhere (in its own session), e.g. the embedded Redis."""
         self.started.append((name, process))
-        print(f"bench: started {name} (pid {process.pid})", file=sys.stderr, flush=True)
+        if os.environ.get("BENCH_SHOW_PROCESSES") == "1":
+            print(f"bench: started {name} (pid {process.pid})", file=sys.stderr, flush=True)
         return process
 
     def stop(self, process: subprocess.Popen, grace: float = 3.0) -> None:

@@ -80,7 +80,7 @@ def setup_django(base_url: str) -> None:
     from django.core.management import call_command
 
     # A fresh clone has not run collectstatic, and no benchmark serves a static file.
-    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
+    warnings.filterwarnings("ignore", message="No directory at")
     django.setup()
     call_command("migrate", verbosity=0)
 

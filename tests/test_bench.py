@@ -26,6 +26,7 @@ def group_alive(pid: int) -> bool:
 def test_a_terminated_pipeline_benchmark_stops_every_process_it_started():
     # SQLite and an embedded Redis of its own: never the suite's database or Redis.
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["BENCH_SHOW_PROCESSES"] = "1"
     bench = subprocess.Popen(
         [sys.executable, "bench/pipeline.py", "-n", "300", "--latency-ms", "100", "--sequential-n", "5"],
         cwd=ROOT,
