@@ -147,7 +147,7 @@ def send(request: OutboundRequest) -> HttpAnswer:
         )
     timeout = (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT)
     cap = settings.HTTP_MAX_RESPONSE_BYTES
-    limit = max(settings.HTTP_CLASSIFY_MAX_BYTES, cap)
+    classify_limit = max(settings.HTTP_CLASSIFY_MAX_BYTES, cap)
     started = time.perf_counter()
     try:
         prepared = prepare(request)
@@ -156,6 +156,8 @@ def send(request: OutboundRequest) -> HttpAnswer:
         # follows redirects and keeps no cookies.
         adapter = session().get_adapter(prepared.url or request.url)
         response = adapter.send(prepared, stream=True, timeout=timeout, verify=True, proxies={})
+        # A redirect is classified by its status alone: no more than the stored copy is read.
+        limit = cap if 300 <= response.status_code < 400 else classify_limit
         body = _read_at_most(response, limit)
     except requests.RequestException as exc:
         elapsed = (time.perf_counter() - started) * 1000

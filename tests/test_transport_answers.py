@@ -111,16 +111,28 @@ def post(server: RawServer, settings) -> transport.HttpAnswer:
     return transport.send(OutboundRequest("POST", server.url + "/adjust/event", {}, b"s2s=1"))
 
 
-def test_a_redirect_is_never_read_past_the_classification_limit_and_keeps_its_capped_body(settings):
+@pytest.mark.parametrize("status", [301, 307])
+def test_a_redirect_is_never_read_past_the_cap_and_keeps_its_capped_body(settings, status):
     settings.HTTP_MAX_RESPONSE_BYTES = 1000
-    settings.HTTP_CLASSIFY_MAX_BYTES = 64 * 1024
-    with RawServer(endless(301, "Location: https://elsewhere.example/\r\n")) as server:
+    with RawServer(endless(status, "Location: https://elsewhere.example/\r\n")) as server:
         answer = post(server, settings)
-    assert answer.status == 301
+    assert answer.status == status
     assert (answer.body, answer.truncated) == (b"r" * 1000, True)
-    assert len(answer.read_body) == 64 * 1024
+    assert len(answer.read_body) == 1000
     # The client hung up after its limit: only what the socket buffers held went out.
     assert server.bytes_written < 50 * 1024 * 1024
+
+
+def test_a_small_redirect_body_is_stored_whole(settings):
+    with RawServer(
+        fixed(301, b"Moved to https://elsewhere.example/", "Location: https://elsewhere.example/\r\n")
+    ) as server:
+        answer = post(server, settings)
+    assert (answer.status, answer.body, answer.truncated) == (
+        301,
+        b"Moved to https://elsewhere.example/",
+        False,
+    )
 
 
 def test_a_body_past_the_classification_limit_is_cut_and_its_connection_closed(settings):
