@@ -32,10 +32,11 @@ def main(names: list[str]) -> int:
         process = subprocess.Popen([sys.executable, *BENCHMARKS[name]], cwd=ROOT)
         try:
             code = process.wait()
-        except BaseException:
+        except (KeyboardInterrupt, SystemExit):
             process.terminate()  # it stops its own children; wait for it to finish doing so
             process.wait()
-            raise
+            print(f"== {name} interrupted; every process it started is stopped", file=sys.stderr)
+            return 130
         if code:
             print(f"== {name} failed (exit code {code})", file=sys.stderr, flush=True)
             worst = worst or code
