@@ -1,173 +1,173 @@
-"""Events per second through the whole pipeline, against a bare requests.Session loop.
+"""Events per second through the whole pipeline against bare clients, at an MMP's latency and at none.
 
-Both hit the same fast local receiver in the same run. The pipeline: validate, Delivery row,
-enqueue after commit, a real SendWorker process, HTTP, Attempt row, final status.
+One run, the same receivers for both sides: at --latency-ms (100 by default: a round trip to a real
+MMP), a bare requests client with as many connections as the engine's concurrency (SEND_CONCURRENCY)
+in 1 and in --workers processes, a bare sequential loop, and the pipeline with 1 and with --workers
+worker processes; at zero latency, a bare sequential loop and the pipeline with 1 worker. Like is
+compared with like: the same number of processes on both sides. The pipeline: validate, Delivery
+rows (the API's bulk insert, or one by one), enqueue after commit, real SendWorker processes, HTTP, Attempt row, final status. Events
+spread over 1,000 devices x 3 event tokens.
 
-    .venv/bin/python bench/pipeline.py [-n 2000] [--batch] [--workers 2]
+    .venv/bin/python bench/pipeline.py [-n 1000] [--latency-ms 100] [--workers 2] [--one-by-one]
+    .venv/bin/python bench/pipeline.py --memory [--memory-at 10000,100000]
 
-Uses DATABASE_URL and REDIS_URL when set (a database named *_bench and the Redis db are wiped),
-else a SQLite file under .run/ and an embedded Redis. The last line is `pipeline/bare ratio: X.XX`.
+--memory instead prints one worker's resident memory after 10,000 and after 100,000 sends.
+Last lines: `pipeline/concurrent ratio at 100 ms: X.XX` and `pipeline/bare ratio: X.XX` (zero
+latency). A run that cannot finish says which deliveries are stuck and why and exits with 2; on
+Ctrl-C or SIGTERM every process it started is stopped.
 """
 
 import argparse
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from events import embedded_redis  # noqa: E402
-from tests.local_server import free_port  # noqa: E402
-
-IDFA = "D2CADB5F-410F-4963-AC0C-2A78534BDF1E"
-BODY = (
-    "s2s=1&event_token=f0ob4r&app_token=4w565xzmb54d&idfa=" + IDFA + "&created_at_unix=1700000000"
-    "&callback_params=%7B%22order%22%3A%2242%22%7D&environment=sandbox"
-).encode()
+from bench import setup
+from bench.processes import Children, DeadlineExceeded, rss_kib, stop_on_signals
+from bench.progress import Stuck, wait_delivered
 
 
-def bare_rate(url: str, n: int) -> float:
-    import requests
-
-    session = requests.Session()
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": "Bearer " + "x" * 32}
-    for _ in range(50):  # warm-up
-        session.post(url, data=BODY, headers=headers, timeout=5)
-    started = time.perf_counter()
-    for _ in range(n):
-        response = session.post(url, data=BODY, headers=headers, timeout=5)
-        assert response.status_code == 200
-    return n / (time.perf_counter() - started)
-
-
-def setup_django(base_url: str) -> None:
-    os.environ.setdefault("SECRET_KEY", "bench")
-    os.environ.setdefault("SECRETS_KEY", "bXlxsBLIH36pIUPZ6tYrF7b7mR0pV8wKc2XqHq5LQmA=")
-    os.environ["DEBUG"] = "false"
-    # The receiver stands in for the local emulator (plain http is only allowed there outside DEBUG,
-    # and DEBUG would slow Django down by logging every query).
-    os.environ["EMULATOR_ENABLED"] = "true"
-    os.environ["ADJUST_BASE_URL"] = base_url + "/emulator/adjust"
-    os.environ["TENJIN_BASE_URL"] = base_url + "/emulator/tenjin"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "s2sadmin.settings"
-    database = os.environ.get("DATABASE_URL")
-    if database:
-        os.environ["DATABASE_URL"] = database.rstrip("/") + "_bench"
-        _create_postgres_database(os.environ["DATABASE_URL"])
-    else:
-        path = ROOT / ".run" / "bench.sqlite3"
-        for stale in path.parent.glob("bench.sqlite3*"):
-            stale.unlink()
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-
-
-def _create_postgres_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def pipeline_rate(n: int) -> float:
-    import django_rq
-    from django.db import transaction
-
-    from events.engine import create_delivery, enqueue_deliveries
-    from events.models import App, Delivery, EventToken, Source, Status
-    from events.providers import get_provider
-
-    django_rq.get_connection("sends").flushdb()
-    App.objects.all().delete()
-    app = App.objects.create(name="bench", provider="adjust", platform="ios", app_key="4w565xzmb54d")
-    token = EventToken.objects.create(app=app, name="Purchase", token="f0ob4r")
-    app.security_tokens.create(label="bench", value="x" * 32)
-    fields = {"device_ids": {"idfa": IDFA}, "callback_params": {"order": "42"}, "environment": "sandbox"}
-
-    workers = [
-        subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "rqworker", "sends", "--with-scheduler"],
-            env=os.environ.copy(),
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(ARGS.workers)
-    ]
+def pipeline_rate(children: Children, base_url: str, n: int, workers: int) -> float:
+    app = setup.fresh_app()
+    setup.point_at(base_url)
+    started_workers = setup.start_workers(children, workers, f"{workers}w")
     try:
-        time.sleep(3)  # let the worker register and import everything
         started = time.perf_counter()
-        if ARGS.batch:
-            # What the API and bulk uploads do: validate each, one insert, batched enqueue.
-            provider = get_provider(app)
-            rows = []
-            for _ in range(n):
-                valid = provider.validate(app, token, fields)
-                rows.append(Delivery(app=app, event_token=token, source=Source.API, params=valid.params,
-                                     environment=valid.environment, device_id_type=valid.device_id_type,
-                                     device_id=valid.device_id))  # fmt: skip
-            with transaction.atomic():
-                created = Delivery.objects.bulk_create(rows, batch_size=1000)
-                ids = [row.pk for row in created]
-                transaction.on_commit(lambda: enqueue_deliveries(ids))
-        else:
-            for _ in range(n):
-                create_delivery(app, token, fields, source=Source.CLI)
-        while True:
-            done = Delivery.objects.filter(status=Status.DELIVERED).count()
-            if done >= n:
-                break
-            if any(worker.poll() is not None for worker in workers):
-                raise SystemExit("a worker died")
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
+        (setup.insert_one_by_one if ARGS.one_by_one else setup.insert_batch)(app, 0, n)
+        wait_delivered(n, started_workers, deadline=DEADLINE, stall_seconds=ARGS.stall_seconds)
+        return n / (time.perf_counter() - started)
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(10)
-    assert Delivery.objects.exclude(status=Status.DELIVERED).count() == 0
-    return n / elapsed
+        for worker in started_workers:
+            children.stop(worker)
 
 
-def main() -> None:
-    receiver_port = free_port()
-    receiver = subprocess.Popen([sys.executable, str(ROOT / "bench" / "receiver.py"), str(receiver_port)])
-    redis_server = None
+def throughput(children: Children) -> None:
+    latency = ARGS.latency_ms
+    slow_url = setup.start_receiver(children, latency)
+    fast_url = setup.start_receiver(children, 0)
+    setup.setup_django(fast_url)
+    n, workers, connections = ARGS.n, ARGS.workers, setup.send_concurrency()
+    sequential_n = min(n, ARGS.sequential_n)
+    event_url = "{}/emulator/adjust/event"
+    print(
+        f"events: {n} over {setup.DEVICES} devices x {len(setup.EVENT_TOKENS)} event tokens  "
+        f"database: {setup.database_name()}  path: {'one by one' if ARGS.one_by_one else 'API batches'}  concurrency: {connections}",
+        flush=True,
+    )
+
+    def line(what: str, rate: float) -> float:
+        print(f"  {what:<48} {rate:8.1f} events/s", flush=True)
+        return rate
+
+    print(f"at {latency:g} ms:")
+    concurrent = line(
+        f"bare client, {connections} connections, 1 process",
+        setup.bare_rate(children, event_url.format(slow_url), n, connections, 1),
+    )
+    concurrent_n = line(
+        f"bare client, {connections} connections, {workers} processes",
+        setup.bare_rate(children, event_url.format(slow_url), n, connections, workers),
+    )
+    line(
+        f"bare sequential loop, 1 process ({sequential_n} events)",
+        setup.bare_rate(children, event_url.format(slow_url), sequential_n, 1, 1),
+    )
+    one = line("pipeline, 1 worker", pipeline_rate(children, slow_url, n, 1))
+    many = line(f"pipeline, {workers} workers", pipeline_rate(children, slow_url, n, workers))
+    print(f"  {workers} workers / 1 worker: {many / one:.2f}   {workers} workers / {workers}-process client: "
+          f"{many / concurrent_n:.2f}")  # fmt: skip
+    print("at 0 ms:")
+    bare = line(
+        "bare sequential loop, 1 process", setup.bare_rate(children, event_url.format(fast_url), n, 1, 1)
+    )
+    piped = line("pipeline, 1 worker", pipeline_rate(children, fast_url, n, 1))
+    print(f"pipeline/concurrent ratio at {latency:g} ms: {one / concurrent:.2f}")
+    print(f"pipeline/bare ratio: {piped / bare:.2f}")
+
+
+def memory(children: Children) -> None:
+    """One worker at zero latency; its resident memory at each checkpoint, and the growth."""
+    checkpoints = sorted(int(x) for x in ARGS.memory_at.split(","))
+    base_url = setup.start_receiver(children, 0)
+    setup.setup_django(base_url)
+    app = setup.fresh_app()
+    (worker,) = setup.start_workers(children, 1, "memory")
+    chunk, inserted, readings = 2000, 0, []
+    print(f"memory: one worker, {setup.database_name()}, checkpoints {checkpoints}", flush=True)
     try:
-        time.sleep(0.5)
-        base_url = f"http://127.0.0.1:{receiver_port}"
-        if not os.environ.get("REDIS_URL"):
-            socket_path = ROOT / ".run" / "redis-bench.sock"
-            redis_server = embedded_redis.start(socket_path)
-            os.environ["REDIS_URL"] = embedded_redis.url_for(socket_path)
-        setup_django(base_url)
-        n = ARGS.n
-        bare = bare_rate(base_url + "/emulator/adjust/event", n)
-        piped = pipeline_rate(n)
-        database = os.environ["DATABASE_URL"].split(":")[0]
-        print(f"events: {n}  database: {database}  batch: {ARGS.batch}  workers: {ARGS.workers}")
-        print(f"bare requests.Session loop: {bare:8.1f} events/s")
-        print(f"whole pipeline:             {piped:8.1f} events/s")
-        print(f"pipeline/bare ratio: {piped / bare:.2f}")
+        for checkpoint in checkpoints:
+
+            def keep_fed(delivered: int, target: int = checkpoint) -> None:
+                # Enough queued ahead that the worker never waits, not so much that rows pile up.
+                nonlocal inserted
+                while inserted < target and inserted - delivered < 2 * chunk:
+                    count = min(chunk, target - inserted)
+                    setup.insert_batch(app, inserted, count)
+                    inserted += count
+
+            keep_fed(0)
+            wait_delivered(checkpoint, [worker], deadline=DEADLINE, stall_seconds=ARGS.stall_seconds,
+                           on_progress=keep_fed)  # fmt: skip
+            readings.append(rss_kib(worker.pid))
+            print(
+                f"  worker resident memory after {checkpoint:>7} sends: {readings[-1] / 1024:7.1f} MiB",
+                flush=True,
+            )
     finally:
-        receiver.terminate()
-        if redis_server:
-            embedded_redis.stop(redis_server)
+        children.stop(worker)
+    growth = (readings[-1] - readings[0]) / readings[0] * 100
+    print(f"memory growth from {checkpoints[0]} to {checkpoints[-1]} sends: {growth:+.1f}%")
+
+
+def main() -> int:
+    children = Children()
+    stop_on_signals(children, ARGS.deadline + 30)  # the waits report first; the alarm is a backstop
+    code = 1
+    try:
+        setup.start_redis(children)
+        (memory if ARGS.memory else throughput)(children)
+        code = 0
+    except Stuck as stuck:
+        print(stuck, file=sys.stderr)
+        code = 2
+    except DeadlineExceeded as exc:
+        print(f"Stuck: {exc}.", file=sys.stderr)
+        code = 2
+    finally:
+        children.stop_all()
+        setup.remove_sqlite()
+        for log in setup.WORKER_LOGS:  # kept only to explain a stuck run
+            if code == 2 and log.exists():
+                print(f"worker log: {log}", file=sys.stderr)
+            else:
+                log.unlink(missing_ok=True)
+    return code
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, default=2000)
-    parser.add_argument("--batch", action="store_true", help="bulk insert + batched enqueue (API path)")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes (default: one per core)")
+    parser.add_argument("-n", type=int, default=1000, help="events per measurement (default 1000)")
+    parser.add_argument(
+        "--latency-ms", type=float, default=100, help="the receiver's answer delay (default 100)"
+    )
+    parser.add_argument("--workers", type=int, default=2,
+                        help="worker processes of the multi-worker run, and processes of the bare client "
+                             "set against it (default 2)")  # fmt: skip
+    parser.add_argument("--sequential-n", type=int, default=100,
+                        help="events of the bare sequential loop at latency (default 100: ten seconds)")  # fmt: skip
+    parser.add_argument("--one-by-one", action="store_true",
+                        help="create_delivery per event (the test form's path) instead of the API's bulk "
+                             "insert and batched enqueue")  # fmt: skip
+    parser.add_argument("--memory", action="store_true", help="one worker's resident memory instead")
+    parser.add_argument("--memory-at", default="10000,100000", help="sends at which to read it")
+    parser.add_argument("--deadline", type=float, default=None,
+                        help="seconds the whole run may take (default 900; 3600 with --memory)")  # fmt: skip
+    parser.add_argument("--stall-seconds", type=float, default=60,
+                        help="report the stuck deliveries when none is delivered for this long (default 60)")  # fmt: skip
     ARGS = parser.parse_args()
-    main()
+    if ARGS.deadline is None:
+        ARGS.deadline = 3600 if ARGS.memory else 900
+    DEADLINE = time.monotonic() + ARGS.deadline
+    sys.exit(main())

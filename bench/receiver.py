@@ -1,7 +1,9 @@
-"""A fast local stand-in for an MMP: answers every HTTP/1.1 request with 200 {"status": "OK"}.
+"""A fast local stand-in for an MMP: answers every HTTP/1.1 request with 200 {"status": "OK"},
+after LATENCY_MS milliseconds (a round trip to a real MMP), without holding up other connections.
 
-Kept minimal (asyncio, keep-alive, no framework) so that it is never the bottleneck of a benchmark.
-Usage: python bench/receiver.py PORT
+asyncio, keep-alive, no framework: each connection is a task and the wait is an asyncio sleep, so
+hundreds of connections wait at once and the receiver is never the bottleneck of a benchmark.
+Usage: python bench/receiver.py PORT [LATENCY_MS]
 """
 
 import asyncio
@@ -16,29 +18,34 @@ RESPONSE = (
 )
 
 
-async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
-            writer.write(RESPONSE)
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    finally:
-        writer.close()
+def handler(latency_s: float):
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                if length:
+                    await reader.readexactly(length)
+                if latency_s:
+                    await asyncio.sleep(latency_s)
+                writer.write(RESPONSE)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    return handle
 
 
-async def main(port: int) -> None:
-    server = await asyncio.start_server(handle, "127.0.0.1", port)
+async def main(port: int, latency_ms: float) -> None:
+    server = await asyncio.start_server(handler(latency_ms / 1000), "127.0.0.1", port, backlog=1024)
     async with server:
         await server.serve_forever()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1])))
+    asyncio.run(main(int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 0.0))

@@ -19,6 +19,10 @@ from events.models import App, Attempt
 from events.secrets import MASK
 from events.transport import USER_AGENT, OutboundRequest
 
+# A stored attempt keeps the wire headers; curl writes these from the URL and the body itself, the
+# same way, and a copied Content-Length would be wrong as soon as someone edits the body.
+CURL_WRITES_ITSELF = frozenset({"host", "content-length"})
+
 
 @dataclass(frozen=True)
 class CurlCommand:
@@ -78,6 +82,8 @@ def curl_command(
     """`secrets` maps each text to hide (plain or masked) to the variable that stands for it."""
     lines = [f"curl -X {shlex.quote(method)} {_word(url, secrets)}"]
     for name, value in headers.items():
+        if name.lower() in CURL_WRITES_ITSELF:
+            continue
         user = _basic_auth_user(name, value, secrets)
         if user:
             # Basic auth is base64 of "key:", which a variable cannot be spliced into: let curl

@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from requests.sessions import merge_setting
+from requests.structures import CaseInsensitiveDict
 
 USER_AGENT = "s2sadmin/0.1 (+server-to-server event sender)"
 
@@ -30,12 +33,23 @@ class OutboundRequest:
 class HttpAnswer:
     status: int
     headers: dict[str, str]
+    # The copy the attempt row keeps: at most HTTP_MAX_RESPONSE_BYTES; `truncated` when the MMP sent more.
     body: bytes
     truncated: bool
     duration_ms: float
+    # What the answer is classified on: up to HTTP_CLASSIFY_MAX_BYTES of the body, since an MMP's
+    # verdict can sit past the stored copy's cap. None: the same as `body`.
+    read_body: bytes | None = None
+    # The request headers exactly as they went on the wire (secrets in clear: mask before storing).
+    sent_headers: dict[str, str] = field(default_factory=dict)
 
     def text(self) -> str:
+        """The stored copy, as text."""
         return self.body.decode("utf-8", errors="replace")
+
+    def read_text(self) -> str:
+        """Everything read of the body, as text: what providers classify."""
+        return (self.body if self.read_body is None else self.read_body).decode("utf-8", errors="replace")
 
 
 class TransportError(Exception):
@@ -99,6 +113,39 @@ def reset_session() -> None:
     _session = None
 
 
+def prepare(request: OutboundRequest) -> requests.PreparedRequest:
+    """The request exactly as it goes on the wire: the Session's headers (User-Agent, Accept,
+    Accept-Encoding, Connection), the request's own, Content-Length, and Host, set here so that
+    http.client adds nothing of its own. No cookies: one MMP answer must not ride along on the next."""
+    merged = merge_setting(request.headers, session().headers, dict_class=CaseInsensitiveDict)
+    prepared = requests.Request(
+        request.method, request.url, headers=merged, data=request.body or None
+    ).prepare()
+    headers = CaseInsensitiveDict({"Host": _host_header(prepared.url or request.url)})
+    headers.update(prepared.headers)
+    prepared.headers = headers
+    return prepared
+
+
+def wire_headers(request: OutboundRequest) -> dict[str, str]:
+    """The headers `send` puts on the wire for this request, in order (secrets in clear)."""
+    try:
+        return dict(prepare(request).headers)
+    except (requests.RequestException, ValueError):
+        # Nothing goes on the wire then (send says why): the headers the provider built.
+        return dict(request.headers)
+
+
+def _host_header(url: str) -> str:
+    # As http.client writes it: the port only when it is not the scheme's default.
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    default_port = 443 if parts.scheme.lower() == "https" else 80
+    return host if parts.port in (None, default_port) else f"{host}:{parts.port}"
+
+
 def send(request: OutboundRequest) -> HttpAnswer:
     host = urlsplit(request.url).hostname or "?"
     if _origin(request.url) not in allowed_origins():
@@ -108,25 +155,18 @@ def send(request: OutboundRequest) -> HttpAnswer:
         )
     timeout = (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT)
     cap = settings.HTTP_MAX_RESPONSE_BYTES
+    classify_limit = max(settings.HTTP_CLASSIFY_MAX_BYTES, cap)
     started = time.perf_counter()
     try:
-        response = session().request(
-            request.method,
-            request.url,
-            headers=request.headers,
-            data=request.body or None,
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-        )
-        try:
-            body = response.raw.read(cap + 1, decode_content=True)
-        finally:
-            if len(body) > cap:
-                response.close()  # the rest is unread: this connection cannot be reused
-            else:
-                response.raw.read()  # drain, so the connection goes back to the pool
-                response.close()
+        prepared = prepare(request)
+        # The adapter, not Session.send: Session.send reads a redirect's whole body (to find the
+        # next hop) even with allow_redirects=False, before any cap applies. The adapter never
+        # follows redirects and keeps no cookies.
+        adapter = session().get_adapter(prepared.url or request.url)
+        response = adapter.send(prepared, stream=True, timeout=timeout, verify=True, proxies={})
+        # A redirect is classified by its status alone: no more than the stored copy is read.
+        limit = cap if 300 <= response.status_code < 400 else classify_limit
+        body = _read_at_most(response, limit)
     except requests.RequestException as exc:
         elapsed = (time.perf_counter() - started) * 1000
         kind, message = describe_error(exc, host)
@@ -138,7 +178,30 @@ def send(request: OutboundRequest) -> HttpAnswer:
         body=body[:cap],
         truncated=len(body) > cap,
         duration_ms=elapsed,
+        read_body=body[:limit],
+        sent_headers=dict(prepared.headers),
     )
+
+
+def _read_at_most(response: requests.Response, limit: int) -> bytes:
+    """Up to limit + 1 bytes of the (decoded) body; past the limit the connection is closed unread."""
+    try:
+        body = response.raw.read(limit + 1, decode_content=True)
+        if len(body) > limit:
+            response.close()  # the rest is unread: this connection cannot be reused
+        else:
+            response.raw.read()  # at the end already: releases the connection to the pool
+            response.close()
+    except urllib3.exceptions.ReadTimeoutError as exc:  # raw reads raise urllib3's own errors
+        response.close()
+        raise requests.ReadTimeout(exc, response=response) from exc
+    except urllib3.exceptions.ProtocolError as exc:
+        response.close()
+        raise requests.ConnectionError(exc, response=response) from exc
+    except urllib3.exceptions.HTTPError as exc:
+        response.close()
+        raise requests.RequestException(exc, response=response) from exc
+    return body
 
 
 def describe_error(exc: requests.RequestException, host: str) -> tuple[str, str]:

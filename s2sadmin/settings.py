@@ -202,6 +202,9 @@ TENJIN_BASE_URL = env.str("TENJIN_BASE_URL", default="https://track.tenjin.com")
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=3.05)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=10.0)
 HTTP_MAX_RESPONSE_BYTES = env.int("HTTP_MAX_RESPONSE_BYTES", default=64 * 1024)
+# The answer is classified on up to this much of the body (an MMP's verdict can sit past the stored
+# copy's cap); past it the connection is closed unread. Only HTTP_MAX_RESPONSE_BYTES is stored.
+HTTP_CLASSIFY_MAX_BYTES = env.int("HTTP_CLASSIFY_MAX_BYTES", default=1024 * 1024)
 # The retry policy (events/engine/retry_policy.py; what each answer means is in the providers' tables).
 # Seconds to wait before attempt 2, 3, ...; past the end the last delay repeats.
 SEND_BACKOFF = env.list("SEND_BACKOFF", cast=float, default=[10, 60, 300, 1800, 7200])

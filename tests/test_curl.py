@@ -67,6 +67,21 @@ def test_a_stored_attempt_maps_its_masks_back_to_variables(adjust_app, adjust_se
     assert args[args.index("--data-raw") + 1] == outbound.body.decode()
 
 
+def test_a_stored_attempts_wire_headers_leave_host_and_length_to_curl(adjust_app, adjust_security_token):
+    from events import transport
+    from tests.test_deliveries import add_attempt, make_delivery
+
+    outbound = build(adjust_app)
+    masker = Masker(outbound.secrets)
+    wire = masker.headers(transport.wire_headers(outbound))
+    attempt = add_attempt(
+        make_delivery(adjust_app), request_headers=wire, request_body=outbound.body.decode()
+    )
+    args = argv(curl_for_attempt(attempt).text, ADJUST_S2S_TOKEN=ADJUST_SECURITY_TOKEN)
+    sent = [args[i + 1].partition(":")[0] for i, arg in enumerate(args) if arg == "-H"]
+    assert sorted(sent) == sorted(name for name in wire if name not in ("Host", "Content-Length"))
+
+
 def test_a_stored_tenjin_attempt_uses_the_variable_for_basic_auth(tenjin_app):
     from events.models import Delivery
     from tests.test_deliveries import add_attempt

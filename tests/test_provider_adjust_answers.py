@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from events.models import Outcome
-from events.providers.adjust_answers import ADJUST_ANSWERS, adjust_message
+from events.providers.adjust_answers import ADJUST_ANSWERS, adjust_message, documented_success
 from events.providers.answers import TRANSPORT_RULES, AnswerRule, find_rule
 from events.transport import HttpAnswer, TransportError
 from tests.adjust_provider_helpers import adjust
@@ -32,7 +32,7 @@ def sample_status(rules: tuple[AnswerRule, ...], rule: AnswerRule) -> int:
 
 
 def adjust_body(rule: AnswerRule) -> str:
-    if rule.prefix == "OK":
+    if rule.documented_success:
         return '{"status": "OK"}'
     return json.dumps({"error": f"Event request failed ({rule.prefix or UNKNOWN_MESSAGE})"})
 
@@ -41,11 +41,11 @@ def adjust_body(rule: AnswerRule) -> str:
 def test_every_row_of_the_adjust_table_classifies_its_answer(rule):
     status = sample_status(ADJUST_ANSWERS, rule)
     reply = answer(status, adjust_body(rule), {"Location": "https://elsewhere.example/event"})
-    assert find_rule(ADJUST_ANSWERS, status, adjust_message(reply)) is rule
+    assert find_rule(ADJUST_ANSWERS, status, adjust_message(reply), success=documented_success(reply)) is rule
     verdict = adjust.classify(reply)
     assert (verdict.outcome, verdict.ambiguous) == (rule.outcome, rule.ambiguous)
     assert verdict.explanation == rule.render(status=status, location="https://elsewhere.example/event")
-    assert verdict.mmp_message == (rule.prefix or UNKNOWN_MESSAGE)
+    assert verdict.mmp_message == ("OK" if rule.documented_success else rule.prefix or UNKNOWN_MESSAGE)
 
 
 def test_the_adjust_table_covers_every_documented_message():
@@ -76,6 +76,31 @@ def test_the_adjust_table_covers_every_documented_message():
 def test_it_calls_status_ok_delivered(adjust_app):
     verdict = adjust.classify(answer(200, '{"status": "OK"}'))
     assert (verdict.outcome, verdict.mmp_message, verdict.ambiguous) == (Outcome.DELIVERED, "OK", False)
+
+
+# (status, body, outcome, ambiguous): only Adjust's documented {"status": "OK"} is delivered.
+ADJUST_VERDICTS = [
+    (200, '{"status": "OK"}', Outcome.DELIVERED, False),
+    (200, '{"status":"OK"}', Outcome.DELIVERED, False),
+    (200, '{"status": "OK", "adid": "18546f", "padding": "x"}', Outcome.DELIVERED, False),
+    (200, "ok: event dropped", Outcome.PERMANENT, True),
+    (200, "OK", Outcome.PERMANENT, True),
+    (200, '{"status": "OK, but ignored (duplicate)"}', Outcome.PERMANENT, True),
+    (200, '{"status": "ok"}', Outcome.PERMANENT, True),
+    (200, '{"status": " OK"}', Outcome.PERMANENT, True),
+    (200, '{"error": "OK"}', Outcome.PERMANENT, True),
+    (200, '{"status": "OK", "error": "Event request failed (Device not found)"}', Outcome.PERMANENT, True),
+    (200, '["status", "OK"]', Outcome.PERMANENT, True),
+    (200, "", Outcome.PERMANENT, True),
+    (201, '{"status": "OK"}', Outcome.PERMANENT, True),
+    (202, '{"status": "OK"}', Outcome.PERMANENT, False),
+]
+
+
+@pytest.mark.parametrize(("status", "body", "outcome", "ambiguous"), ADJUST_VERDICTS)
+def test_only_adjusts_documented_answer_counts_as_delivered(status, body, outcome, ambiguous):
+    verdict = adjust.classify(answer(status, body))
+    assert (verdict.outcome, verdict.ambiguous) == (outcome, ambiguous)
 
 
 def test_it_calls_a_200_with_an_error_permanent(adjust_app):

@@ -9,7 +9,7 @@ import pytest
 from events.models import App, EventKind, EventToken, Outcome, Platform, Provider
 from events.providers import EventInvalid, get_provider
 from events.providers.answers import TRANSPORT_RULES, AnswerRule, find_rule
-from events.providers.tenjin_answers import SUCCESS, TENJIN_ANSWERS, tenjin_said
+from events.providers.tenjin_answers import TENJIN_ANSWERS, documented_success, tenjin_said
 from events.transport import HttpAnswer, TransportError
 from tests.conftest import TENJIN_ADVERTISING_ID, TENJIN_IDFV, TENJIN_INSTALLATION_ID, TENJIN_SDK_KEY
 
@@ -437,7 +437,7 @@ def sample_status(rule: AnswerRule) -> int:
 
 
 def tenjin_body(rule: AnswerRule, status: int) -> str:
-    if rule.prefix == SUCCESS:
+    if rule.documented_success:
         return '{"code":200,"success":true}'
     if rule.prefix:
         return json.dumps({"code": status, "message": rule.prefix})
@@ -448,7 +448,7 @@ def tenjin_body(rule: AnswerRule, status: int) -> str:
 def test_every_row_of_the_tenjin_table_classifies_its_answer(rule):
     status = sample_status(rule)
     reply = answer(status, tenjin_body(rule, status), {"Location": "https://elsewhere.example/v0/event"})
-    assert find_rule(TENJIN_ANSWERS, status, tenjin_said(reply)[0]) is rule
+    assert find_rule(TENJIN_ANSWERS, status, tenjin_said(reply)[0], success=documented_success(reply)) is rule
     verdict = tenjin.classify(reply)
     assert (verdict.outcome, verdict.ambiguous) == (rule.outcome, rule.ambiguous)
     assert verdict.explanation == rule.render(status=status, location="https://elsewhere.example/v0/event")
@@ -457,6 +457,30 @@ def test_every_row_of_the_tenjin_table_classifies_its_answer(rule):
 @pytest.mark.parametrize("body", ['{"code":200,"success":true}', '{"code":200}', '{"success": true}'])
 def test_it_calls_a_200_with_success_or_code_200_delivered(body):
     assert tenjin.classify(answer(200, body)).outcome == Outcome.DELIVERED
+
+
+# (status, body, outcome, ambiguous): only Tenjin's documented {"code": 200} / {"success": true}.
+TENJIN_VERDICTS = [
+    (200, '{"code":200,"success":true}', Outcome.DELIVERED, False),
+    (200, '{"code": 200}', Outcome.DELIVERED, False),
+    (200, '{"success": true}', Outcome.DELIVERED, False),
+    (200, '{"message": "success? no, ignored"}', Outcome.PERMANENT, True),
+    (200, '{"message": "successfully dropped"}', Outcome.PERMANENT, True),
+    (200, "success", Outcome.PERMANENT, True),
+    (200, '{"code": 200, "success": false}', Outcome.PERMANENT, True),
+    (200, '{"code": 200, "error": "not logged"}', Outcome.PERMANENT, True),
+    (200, '{"success": "true"}', Outcome.PERMANENT, True),
+    (200, '{"code": "200 but ignored"}', Outcome.PERMANENT, True),
+    (200, '{"code": true}', Outcome.PERMANENT, True),
+    (200, '{"status": "OK"}', Outcome.PERMANENT, True),
+    (202, '{"code": 200, "success": true}', Outcome.PERMANENT, False),
+]
+
+
+@pytest.mark.parametrize(("status", "body", "outcome", "ambiguous"), TENJIN_VERDICTS)
+def test_only_tenjins_documented_answer_counts_as_delivered(status, body, outcome, ambiguous):
+    verdict = tenjin.classify(answer(status, body))
+    assert (verdict.outcome, verdict.ambiguous) == (outcome, ambiguous)
 
 
 def test_it_does_not_call_a_bare_200_delivered():

@@ -21,7 +21,7 @@ from events.engine.queues import enqueue_retry
 from events.models import Attempt, Delivery, Outcome, Status
 from events.providers import Verdict, get_provider
 from events.secrets import Masker
-from events.transport import HttpAnswer, OutboundRequest, TransportError, host_of
+from events.transport import HttpAnswer, OutboundRequest, TransportError, host_of, wire_headers
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,8 @@ def prepare(
             number=delivery.attempt_count,
             method=request.method,
             url=masker.text(request.url),
-            request_headers=masker.headers(request.headers),
+            # Exactly as they go on the wire (User-Agent, Host, Content-Length...), secrets masked.
+            request_headers=masker.headers(wire_headers(request)),
             request_body=masker.text(request.body.decode("utf-8", errors="replace")),
         )
         ready.append(Prepared(delivery, attempt, request, masker, candidate))

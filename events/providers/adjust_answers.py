@@ -13,9 +13,10 @@ from events.transport import HttpAnswer
 PERMANENT = Outcome.PERMANENT
 
 ADJUST_ANSWERS: tuple[AnswerRule, ...] = (
-    AnswerRule(200, "OK", Outcome.DELIVERED, "Adjust recorded the event."),
-    # A 200 without {"status": "OK"} (an `error` key, or a body that is not Adjust's): a product
-    # choice not to call it delivered, and to flag it, since the status said success.
+    # Only the documented answer (see documented_success): not any message that starts with "OK".
+    AnswerRule(200, None, Outcome.DELIVERED, "Adjust recorded the event.", documented_success=True),
+    # A 200 without {"status": "OK"} (an `error` key, "OK, but ignored", a body that is not
+    # Adjust's): a product choice not to call it delivered, and to flag it, since the status said success.
     AnswerRule(
         200,
         None,
@@ -167,9 +168,18 @@ ADJUST_ANSWERS: tuple[AnswerRule, ...] = (
 )
 
 
+def documented_success(answer: HttpAnswer) -> bool:
+    """Adjust's one documented success answer (mmp-apis.md §1.9): a JSON object whose status is
+    exactly "OK" and that carries no error. Other keys may come along, as in its /session answers."""
+    data = json_object(answer.read_text())
+    return data is not None and data.get("status") == "OK" and "error" not in data
+
+
 def adjust_message(answer: HttpAnswer) -> str:
-    """Adjust's own words: the text inside `... failed (...)`, the success status, or the body's start."""
-    text = answer.text()
+    """Adjust's own words: the text inside `... failed (...)`, the success status, or the body's start.
+
+    Read from everything read of the body, not the stored copy: the message can sit past its cap."""
+    text = answer.read_text()
     data = json_object(text)
     if data is not None:
         if isinstance(data.get("error"), str):
@@ -202,4 +212,5 @@ def inner_message(error: str) -> str:
 
 def classify_adjust(answer: HttpAnswer) -> Verdict:
     message = adjust_message(answer)
-    return verdict_for(find_rule(ADJUST_ANSWERS, answer.status, message), answer, message)
+    rule = find_rule(ADJUST_ANSWERS, answer.status, message, success=documented_success(answer))
+    return verdict_for(rule, answer, message)

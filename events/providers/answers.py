@@ -1,7 +1,8 @@
 """Classification as data: each provider keeps a table of `AnswerRule` rows, read top to bottom.
 
 A row matches an HTTP status (one code or a range) and, optionally, the start of the MMP's message.
-The first matching row decides the outcome, so specific rows come before generic ones and every
+A success row matches only the MMP's documented success answer, which the provider recognises by
+its structure (a message that merely starts with "OK" is not it). The first matching row decides the outcome, so specific rows come before generic ones and every
 table ends with a catch-all. The tables are meant to become the retry policy, so they stay plain.
 """
 
@@ -17,6 +18,9 @@ from events.transport import HttpAnswer, TransportError
 
 ANY_STATUS = range(0, 1000)
 EXCERPT_CHARS = 300
+# An MMP's message is read from up to HTTP_CLASSIFY_MAX_BYTES of its answer; the rows and pages
+# that show it keep this much.
+MESSAGE_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -29,21 +33,26 @@ class AnswerRule:
     explanation: str
     # The MMP may have recorded the event although the answer says otherwise.
     ambiguous: bool = False
+    # Matches only the MMP's documented success answer, as the provider recognised it.
+    documented_success: bool = False
 
     def render(self, *, status: int, location: str) -> str:
         # Not str.format: explanations quote JSON such as {"status": "OK"}.
         return self.explanation.replace("{status}", str(status)).replace("{location}", location)
 
-    def matches(self, status: int, message: str) -> bool:
+    def matches(self, status: int, message: str, *, success: bool = False) -> bool:
         status_matches = status == self.status if isinstance(self.status, int) else status in self.status
-        if not status_matches:
+        if not status_matches or (self.documented_success and not success):
             return False
         return self.prefix is None or message.casefold().startswith(self.prefix.casefold())
 
 
-def find_rule(rules: tuple[AnswerRule, ...], status: int, message: str) -> AnswerRule:
+def find_rule(
+    rules: tuple[AnswerRule, ...], status: int, message: str, *, success: bool = False
+) -> AnswerRule:
+    """The first row that matches; `success`: the body is the MMP's documented success answer."""
     for rule in rules:
-        if rule.matches(status, message):
+        if rule.matches(status, message, success=success):
             return rule
     raise LookupError(f"No classification row for HTTP {status}; the table needs a catch-all row.")
 
@@ -56,7 +65,7 @@ def verdict_for(rule: AnswerRule, answer: HttpAnswer, mmp_message: str) -> Verdi
         retry_after = parse_retry_after(header(answer.headers, "Retry-After"))
     return Verdict(
         outcome=rule.outcome,
-        mmp_message=mmp_message,
+        mmp_message=mmp_message[:MESSAGE_CHARS],
         explanation=explanation,
         ambiguous=rule.ambiguous,
         retry_after=retry_after,

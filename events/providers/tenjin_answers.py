@@ -11,11 +11,10 @@ from events.providers.base import Verdict
 from events.transport import HttpAnswer
 
 PERMANENT = Outcome.PERMANENT
-# Stands for a body with "success": true or "code": 200; not a phrase Tenjin writes.
-SUCCESS = "success"
 
 TENJIN_ANSWERS: tuple[AnswerRule, ...] = (
-    AnswerRule(200, SUCCESS, Outcome.DELIVERED, "Tenjin recorded the event."),
+    # Only the documented answer (see documented_success), not a message that starts with "success".
+    AnswerRule(200, None, Outcome.DELIVERED, "Tenjin recorded the event.", documented_success=True),
     AnswerRule(
         200,
         None,
@@ -85,16 +84,24 @@ TENJIN_ANSWERS: tuple[AnswerRule, ...] = (
     *generic_rules("Tenjin", "TENJIN_BASE_URL", server_errors_ambiguous=False),
 )
 
-PHRASES = tuple(rule.prefix for rule in TENJIN_ANSWERS if rule.prefix and rule.prefix != SUCCESS)
+PHRASES = tuple(rule.prefix for rule in TENJIN_ANSWERS if rule.prefix)
+
+
+def documented_success(answer: HttpAnswer) -> bool:
+    """Tenjin's documented success (mmp-apis.md §2.6): a JSON object with "code": 200 (its doc) or
+    "success": true (its SDK logs show both), and neither "success": false nor an error beside it."""
+    data = json_object(answer.read_text())
+    if data is None or "error" in data or data.get("success") is False:
+        return False
+    code = data.get("code")
+    return data.get("success") is True or (type(code) is int and code == 200)
 
 
 def tenjin_said(answer: HttpAnswer) -> tuple[str, str]:
-    """(what the rows match, Tenjin's own words for the log)."""
-    text = answer.text()
+    """(what the rows match, Tenjin's own words for the log), from everything read of the body."""
+    text = answer.read_text()
     data = json_object(text) or {}
     message = data.get("message") if isinstance(data.get("message"), str) else ""
-    if data.get("success") is True or str(data.get("code")) == "200":
-        return SUCCESS, message or excerpt(text)
     phrase = _phrase_in(message) or _phrase_in(text)
     words = message or phrase or excerpt(text)
     return phrase or words, words
@@ -107,4 +114,5 @@ def _phrase_in(text: str) -> str | None:
 
 def classify_tenjin(answer: HttpAnswer) -> Verdict:
     key, words = tenjin_said(answer)
-    return verdict_for(find_rule(TENJIN_ANSWERS, answer.status, key), answer, words)
+    rule = find_rule(TENJIN_ANSWERS, answer.status, key, success=documented_success(answer))
+    return verdict_for(rule, answer, words)
