@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from events.engine import order_guard, retry_policy
 from events.engine.queues import enqueue_retry
+from events.engine.rows import update_rows
 from events.models import Attempt, Delivery, Outcome, Status
 from events.providers import Verdict, get_provider
 from events.secrets import Masker
@@ -150,8 +151,8 @@ def record(finished: list[Finished]) -> Recorded:
             Delivery.objects.filter(pk__in=[i.prepared.delivery.pk for i in lost]).update(
                 ambiguous=True, updated_at=now
             )
-        Delivery.objects.bulk_update(held, DELIVERY_FIELDS)
-        Attempt.objects.bulk_update([item.prepared.attempt for item in finished], ATTEMPT_FIELDS)
+        update_rows(held, DELIVERY_FIELDS)
+        update_rows([item.prepared.attempt for item in finished], ATTEMPT_FIELDS)
         order_guard.record_accepted_many(
             item.prepared.candidate
             for item in finished
