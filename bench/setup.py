@@ -211,17 +211,15 @@ def insert_batch(app, first: int, count: int) -> None:
     """What the API and bulk uploads do: validate each, one insert, enqueue after commit."""
     from django.db import transaction
 
-    from events.engine import enqueue_deliveries
+    from events.engine import enqueue_deliveries, new_delivery
     from events.models import Delivery, Source
     from events.providers import get_provider
 
     provider = get_provider(app)
-    rows = []
-    for token, fields in events(app, first, count):
-        valid = provider.validate(app, token, fields)
-        rows.append(Delivery(app=app, event_token=token, source=Source.API, params=valid.params,
-                             environment=valid.environment, device_id_type=valid.device_id_type,
-                             device_id=valid.device_id))  # fmt: skip
+    rows = [
+        new_delivery(app, token, provider.validate(app, token, fields), source=Source.API)
+        for token, fields in events(app, first, count)
+    ]
     with transaction.atomic():
         ids = [row.pk for row in Delivery.objects.bulk_create(rows, batch_size=1000)]
         transaction.on_commit(lambda: enqueue_deliveries(ids))
