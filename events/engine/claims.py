@@ -33,7 +33,8 @@ PENDING_SQL = "status IN ({})".format(", ".join(f"'{status}'" for status in PEND
 def not_held_back() -> Q:
     """No older delivery of the same order key is still on its way."""
     older_pending = Delivery.objects.filter(
-        RawSQL(PENDING_SQL, (), output_field=BooleanField()), order_key=OuterRef("order_key")
+        RawSQL(PENDING_SQL, (), output_field=BooleanField()),  # noqa: S611 - constants of Status only
+        order_key=OuterRef("order_key"),
     ).filter(
         Q(event_time__lt=OuterRef("event_time")) | Q(event_time=OuterRef("event_time"), pk__lt=OuterRef("pk"))
     )
