@@ -223,3 +223,15 @@ def test_a_nul_character_anywhere_is_refused_by_field_never_a_500(api, event):
     assert first["status"] == "rejected"
     assert "NUL character" in next(iter(first["errors"].values()))[0]
     assert second["status"] == "accepted"
+
+
+def test_an_idempotency_key_too_long_to_store_is_refused_not_cut_short(api):
+    # Cut to 200 characters, these two keys would be one.
+    for last in "ab":
+        response = api("post", "/events", adjust_event(), HTTP_IDEMPOTENCY_KEY="k" * 200 + last)
+        assert response.status_code == 400
+        assert response.json()["error"] == (
+            "Idempotency-Key is 201 characters long; at most 200 are allowed."
+        )
+    assert Delivery.objects.count() == 0
+    assert send_queue().count == 0
