@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from events.models import App, Environment, EventKind, EventToken, Platform, Provider, SecurityToken
-from events.nul import has_nul
+from events.nul import has_lone_surrogate, has_nul
 
 FORMAT_VERSION = 1
 APP_FIELDS = ("name", "provider", "platform", "bundle_id", "default_environment", "active")
@@ -52,6 +52,12 @@ def parse_config(text: str) -> dict[str, Any]:
     if has_nul(data):
         # PostgreSQL cannot store U+0000; no app or token needs it.
         raise ConfigInvalid(["The file contains a NUL character (\\u0000), which cannot be stored."])
+    if has_lone_surrogate(data):
+        raise ConfigInvalid(
+            [
+                "The file contains half of a UTF-16 pair on its own (like \\udc80): not valid text, cannot be stored."
+            ]
+        )
     return data
 
 
