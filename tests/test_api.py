@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from events.apikeys import create_api_key, revoke
 from events.models import ApiKey, Delivery, Source, Status
@@ -204,3 +204,18 @@ def test_an_idempotency_key_too_long_to_store_is_refused_not_cut_short(api):
         )
     assert Delivery.objects.count() == 0
     assert send_queue().count == 0
+
+
+@pytest.mark.parametrize(
+    ("rate_limit", "message"),
+    [
+        ("-5", "--rate-limit: Ensure this value is greater than or equal to 1."),
+        ("0", "--rate-limit: Ensure this value is greater than or equal to 1."),
+        ("100001", "--rate-limit: Ensure this value is less than or equal to 100000."),
+    ],
+)
+def test_create_api_key_refuses_a_rate_limit_no_key_could_use(adjust_app, rate_limit, message):
+    with pytest.raises(CommandError) as refused:
+        call_command("create_api_key", "backend", "--app", adjust_app.name, "--rate-limit", rate_limit)
+    assert str(refused.value) == f"No key was created:\n  {message}"
+    assert ApiKey.objects.count() == 0

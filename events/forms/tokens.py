@@ -21,8 +21,15 @@ def event_names_left(app: App) -> int | None:
     return TENJIN_MAX_EVENT_NAMES - app.event_tokens.filter(kind=EventKind.EVENT).count()
 
 
+SECURITY_TOKEN_LENGTHS = (8, 200)
+
+
 def event_token_problem(app: App, token: str, kind: str) -> str | None:
-    """The provider rule a token breaks, if any (shared with the CSV import)."""
+    """The provider rule a token breaks, if any (shared with the CSV import and import_config)."""
+    if app.provider == Provider.ADJUST and any(ch.isspace() or not ch.isprintable() for ch in token):
+        # UNCONFIRMED: Adjust documents no token format (mmp-apis.md §1.2), but a token is a word
+        # from its dashboard (f0ob4r): a space, tab or line break is a paste mistake.
+        return "An Adjust event token has no spaces, line breaks or other invisible characters; check what was pasted."
     if kind == EventKind.PURCHASE and app.provider != Provider.TENJIN:
         return "Only Tenjin apps have purchase events; for Adjust, use kind 'event'."
     if app.provider == Provider.TENJIN and len(token) > MAX_EVENT_NAME:
@@ -79,8 +86,8 @@ class SecurityTokenForm(forms.ModelForm):
     value = forms.CharField(
         label="Token",
         strip=True,
-        min_length=8,
-        max_length=200,
+        min_length=SECURITY_TOKEN_LENGTHS[0],
+        max_length=SECURITY_TOKEN_LENGTHS[1],
         help_text="Typed once, stored encrypted; afterwards only its last 4 characters are shown.",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
@@ -96,8 +103,9 @@ class SecurityTokenForm(forms.ModelForm):
 
     def clean_value(self) -> str:
         value = self.cleaned_data["value"]
-        if any(ch.isspace() for ch in value):
-            raise forms.ValidationError("A security token has no spaces; check what was pasted.")
+        problem = security_token_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
         # Comparing needs each stored value decrypted: a handful per app at most.
         if any(token.value == value for token in self.app.security_tokens.all()):
             raise forms.ValidationError("This app already has this token; activate the existing one instead.")
@@ -107,3 +115,13 @@ class SecurityTokenForm(forms.ModelForm):
         self.instance.app = self.app
         self.instance.value = self.cleaned_data["value"]
         return super().save(commit)
+
+
+def security_token_problem(value: str) -> str | None:
+    """Why this security token value cannot be right, or None (the form and import_config)."""
+    low, high = SECURITY_TOKEN_LENGTHS
+    if not low <= len(value) <= high:
+        return f"A security token is {low} to {high} characters long; this one has {len(value)}."
+    if any(ch.isspace() for ch in value):
+        return "A security token has no spaces; check what was pasted."
+    return None
