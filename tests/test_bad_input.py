@@ -123,6 +123,12 @@ VALIDATOR_CASES = [
     ("a lone surrogate as a callback value", "adjust", "f0ob4r", adjust(callback_params={"a": "\udc80"}), "callback_params"),
     ("a lone surrogate in a partner key", "adjust", "f0ob4r", adjust(partner_params={"k\ud800": "v"}), "partner_params"),
     ("a lone surrogate as an idfa", "adjust", "f0ob4r", {"device_ids": {"idfa": "\udc80"}}, "idfa"),
+    ("a private address as the device's", "adjust", "f0ob4r", adjust(ip_address="10.1.2.3"), "ip_address"),
+    ("loopback as the device's address", "adjust", "f0ob4r", adjust(ip_address="127.0.0.1"), "ip_address"),
+    ("the cloud metadata address", "adjust", "f0ob4r", adjust(ip_address="169.254.169.254"), "ip_address"),
+    ("a link-local IPv6 address with a zone", "tenjin", "level_up", tenjin(ip_address="fe80::1%eth0"), "ip_address"),
+    ("a private address for Tenjin", "tenjin", "level_up", tenjin(ip_address="192.168.1.20"), "ip_address"),
+    ("IPv6 loopback for Tenjin", "tenjin", "level_up", tenjin(ip_address="::1"), "ip_address"),
     ("a lone surrogate in Tenjin's OS version", "tenjin", "level_up", tenjin(os_version="1\udc80"), "os_version"),
 ]  # fmt: skip
 

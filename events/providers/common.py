@@ -182,6 +182,38 @@ def ip_version(value: str) -> int | None:
         return None
 
 
+# Addresses a device's public address can never be; the documentation ranges (203.0.113.0/24,
+# 2001:db8::/32) stay usable for examples and tests.
+_NOT_PUBLIC = [
+    ("a private (RFC 1918) address", ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")),
+    ("a carrier-grade NAT address", ("100.64.0.0/10",)),
+    ("a unique local IPv6 address", ("fc00::/7",)),
+]
+
+
+def device_address_problem(value: str) -> str | None:
+    """Why this valid IP cannot be a device's public address (the MMPs geolocate and match on it)."""
+    address = ipaddress.ip_address(value)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    kind = (
+        "a loopback address" if address.is_loopback
+        else "a link-local address" if address.is_link_local
+        else "an unspecified address" if address.is_unspecified
+        else "a multicast address" if address.is_multicast
+        else next(
+            (name for name, nets in _NOT_PUBLIC if any(address in ipaddress.ip_network(n) for n in nets)),
+            None,
+        )
+    )  # fmt: skip
+    if kind is None:
+        return None
+    return (
+        f"ip_address {value} is {kind}, never a device's public address: the MMP would geolocate and "
+        "match on it. Send the address the device's request came from, or leave it empty."
+    )
+
+
 def parse_string_object(value: Any, name: str) -> dict[str, str]:
     """A flat JSON object whose values are all strings, given as a mapping or as its JSON text."""
     if isinstance(value, str):
