@@ -13,6 +13,7 @@ from django.utils import timezone
 from events.forms.apps import AppForm
 from events.forms.tokens import event_token_problem, security_token_problem
 from events.models import App, Environment, EventKind, EventToken, Platform, Provider, SecurityToken
+from events.names import name_problem
 from events.nul import has_lone_surrogate, has_nul
 
 FORMAT_VERSION = 1
@@ -215,6 +216,10 @@ def _list_problems(entry: dict, key: str, identity: str) -> list[str]:
             problems.append(f"[{j}]: name must be a string.")
         elif key == "event_tokens" and len(item.get("name", "")) > 100:
             problems.append(f"[{j}]: name is longer than 100 characters.")
+        for name_field in ("name", "label"):
+            problem = isinstance(item.get(name_field), str) and name_problem(item[name_field], name_field)
+            if problem:
+                problems.append(f"[{j}]: {problem}")
         for flag in ("archived", "active"):
             if flag in item and not isinstance(item[flag], bool):
                 problems.append(f"[{j}]: {flag} must be true or false, not {item[flag]!r}.")

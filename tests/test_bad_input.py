@@ -247,6 +247,9 @@ IMPORT_CASES = [
     ("a security token with spaces", config(security_tokens=[{"label": "p", "value": "v8s5 opi0zs45607l"}]), "A security token has no spaces"),
     ("archived that is not a boolean", config(event_tokens=[{"token": "abc123", "archived": "yes"}]), "archived must be true or false"),
     ("a key given twice", b'{"version": 1, "apps": [{"name": "A", "name": "B"}]}', "The key 'name' appears twice in one object"),
+    ("a zero-width space in an app name", config(name="Demo Adjust\u200b iOS"), "U+200B"),
+    ("a right-to-left override in a token name", config(event_tokens=[{"token": "abc123", "name": "Buy\u202e"}]), "U+202E"),
+    ("a zero-width joiner in a security token label", config(security_tokens=[{"label": "p\u200d", "value": "v8s5opi0zs45607l"}]), "U+200D"),
 ]  # fmt: skip
 
 

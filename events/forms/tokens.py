@@ -3,6 +3,7 @@
 from django import forms
 
 from events.models import App, EventKind, EventToken, Provider, SecurityToken
+from events.names import clean_name, name_problem
 from events.providers.tenjin import MAX_EVENT_NAME
 
 # Tenjin drops the names beyond its first 500 per app (mmp-apis.md §2.8); archived ones were sent,
@@ -30,6 +31,9 @@ def event_token_problem(app: App, token: str, kind: str) -> str | None:
         # UNCONFIRMED: Adjust documents no token format (mmp-apis.md §1.2), but a token is a word
         # from its dashboard (f0ob4r): a space, tab or line break is a paste mistake.
         return "An Adjust event token has no spaces, line breaks or other invisible characters; check what was pasted."
+    invisible = name_problem(token, "The token")
+    if invisible:
+        return invisible
     if kind == EventKind.PURCHASE and app.provider != Provider.TENJIN:
         return "Only Tenjin apps have purchase events; for Adjust, use kind 'event'."
     if app.provider == Provider.TENJIN and len(token) > MAX_EVENT_NAME:
@@ -50,6 +54,9 @@ class EventTokenForm(forms.ModelForm):
             # One choice left: a select would only add a click.
             self.fields["kind"].widget = forms.HiddenInput()
             self.fields["kind"].initial = EventKind.EVENT
+
+    def clean_name(self) -> str:
+        return clean_name(self.cleaned_data["name"])
 
     def clean(self):
         cleaned = super().clean()
@@ -80,6 +87,9 @@ class EventTokenRenameForm(forms.ModelForm):
         model = EventToken
         fields = ["name"]
 
+    def clean_name(self) -> str:
+        return clean_name(self.cleaned_data["name"])
+
 
 class SecurityTokenForm(forms.ModelForm):
     # Never rendered back, not even after an error.
@@ -100,6 +110,9 @@ class SecurityTokenForm(forms.ModelForm):
     def __init__(self, *args, app: App, **kwargs):
         super().__init__(*args, **kwargs)
         self.app = app
+
+    def clean_label(self) -> str:
+        return clean_name(self.cleaned_data["label"], "label")
 
     def clean_value(self) -> str:
         value = self.cleaned_data["value"]
