@@ -5,6 +5,7 @@ Two steps, so a CSV can be checked without sending anything: `check_batch` valid
 (provider rules, ids already used, the order and age guard) and `save` inserts what passed.
 """
 
+import logging
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +20,10 @@ from events.nul import printable, unstorable_problem
 from events.providers import EventInvalid, ValidEvent, get_provider
 from events.sending import enqueue_deliveries
 
+log = logging.getLogger(__name__)
+UNEXPECTED = (
+    "This event could not be checked because of an error in s2sadmin (it is logged); the others were."
+)
 _APP_ID = re.compile(r"[0-9]{1,19}")
 
 # What the provider-neutral item carries besides its own id, app and event.
@@ -110,6 +115,12 @@ def check_batch(
             row, valid = validate_item(item, catalogue, source=source)
         except EventInvalid as exc:
             result.errors = exc.errors
+            continue
+        except Exception:
+            # A bug in a validator must not take the rest of the batch (or of a 100,000-line file)
+            # with it: this item is refused, and the traceback logged for us to fix.
+            log.exception("Validating item %s failed unexpectedly", index)
+            result.errors = {"__all__": [UNEXPECTED]}
             continue
         if client_id:
             key = (row.app_id, client_id)
