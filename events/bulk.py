@@ -77,6 +77,12 @@ class Column:
     kind: str  # id | event | device_ids | callback_params | partner_params | plain | fields | skip
     name: str
 
+    @property
+    def label(self) -> str:
+        """The column as a header names it (callback.user_id, not user_id)."""
+        prefix = next((p for p, kind in PREFIXES.items() if kind == self.kind), "")
+        return prefix + self.name
+
 
 class Columns:
     """What each column of a file's header means for this app; CsvUnusable when it cannot work."""
@@ -89,11 +95,15 @@ class Columns:
                 "The columns are not separated by commas (the first line is one column). Save the file "
                 "from your spreadsheet as 'CSV UTF-8 (comma delimited)'."
             )
-        names = [c.name for c in self.columns if c.kind != "skip"]
-        twice = sorted({name for name in names if names.count(name) > 1})
+        # By what a column fills: callback.user_id and partner.user_id, or callback.idfa and idfa,
+        # are different columns that share a name.
+        targets = [(c.kind, c.name) for c in self.columns if c.kind != "skip"]
+        twice = sorted(
+            {c.label for c in self.columns if c.kind != "skip" and targets.count((c.kind, c.name)) > 1}
+        )
         if twice:
             raise CsvUnusable(f"These columns appear more than once: {', '.join(twice)}. Keep one of each.")
-        if "event" not in names:
+        if ("event", "event") not in targets:
             raise CsvUnusable(
                 "There is no event column. The first line must name the columns, for example "
                 f"{','.join(template_columns(app)[:3])}; the event column holds the event token or name."

@@ -17,6 +17,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 from rq import Callback, Retry
 
+from events import client_ids
 from events.bulk import MAX_PROBLEMS, Checked, CsvUnusable, check_rows, max_rows, open_rows, problem
 from events.engine import liveness
 from events.ingest import Catalogue, save
@@ -224,7 +225,7 @@ def _prepare(bulk: BulkSend, checked: Checked) -> None:
         row.bulk_send, row.bulk_line, row.created_by_id = bulk, result.index, bulk.created_by_id
         if not result.id:
             # Deterministic, so a re-run of this job cannot insert the row twice.
-            row.idempotency_key = f"bulk-{bulk.pk}-{result.index}"
+            row.idempotency_key = client_ids.bulk_row_key(bulk.pk, result.index)
 
 
 def _queue_batch(bulk: BulkSend, checked: Checked, problems: list | None) -> bool:

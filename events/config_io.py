@@ -8,12 +8,20 @@ import json
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
+from events.forms.apps import AppForm
+from events.forms.tokens import event_token_problem, security_token_problem
 from events.models import App, Environment, EventKind, EventToken, Platform, Provider, SecurityToken
-from events.nul import has_nul
+from events.names import name_problem
+from events.nul import has_lone_surrogate, has_nul
 
 FORMAT_VERSION = 1
 APP_FIELDS = ("name", "provider", "platform", "bundle_id", "default_environment", "active")
+LIST_KEYS = {
+    "event_tokens": {"name", "token", "kind", "archived"},
+    "security_tokens": {"label", "active", "value"},
+}
 
 
 class ConfigInvalid(Exception):
@@ -42,17 +50,41 @@ def export_config(*, include_secrets: bool = False) -> dict[str, Any]:
 
 def parse_config(text: str) -> dict[str, Any]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_refuse_repeated_keys)
     except json.JSONDecodeError as exc:
         raise ConfigInvalid(
             [f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."]
         ) from None
+    except RepeatedKey as exc:
+        raise ConfigInvalid([str(exc)]) from None
+    except RecursionError:
+        raise ConfigInvalid(["The JSON is nested too deeply to be a configuration file."]) from None
     except UnicodeDecodeError:
         raise ConfigInvalid(["The file is not UTF-8 text."]) from None
     if has_nul(data):
         # PostgreSQL cannot store U+0000; no app or token needs it.
         raise ConfigInvalid(["The file contains a NUL character (\\u0000), which cannot be stored."])
+    if has_lone_surrogate(data):
+        raise ConfigInvalid(
+            [
+                "The file contains half of a UTF-16 pair on its own (like \\udc80): not valid text, cannot be stored."
+            ]
+        )
     return data
+
+
+class RepeatedKey(ValueError):
+    pass
+
+
+def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Python keeps the last of repeated keys silently; a hand-edited file may mean the first.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise RepeatedKey(f"The key {key!r} appears twice in one object; keep one.")
+        result[key] = value
+    return result
 
 
 def import_config(data: Any) -> dict[str, int]:
@@ -74,7 +106,7 @@ def import_config(data: Any) -> dict[str, int]:
                 app.app_key = entry["app_key"]
             app.save()
             for token in entry.get("event_tokens", []):
-                EventToken.objects.update_or_create(
+                event_token, _ = EventToken.objects.update_or_create(
                     app=app,
                     token=token["token"],
                     defaults={
@@ -82,6 +114,9 @@ def import_config(data: Any) -> dict[str, int]:
                         "kind": token.get("kind", EventKind.EVENT),
                     },
                 )
+                if "archived" in token and token["archived"] != event_token.archived:
+                    event_token.archived_at = timezone.now() if token["archived"] else None
+                    event_token.save(update_fields=["archived_at"])
                 counts["event tokens"] += 1
             for token in entry.get("security_tokens", []):
                 existing = app.security_tokens.filter(label=token["label"]).first()
@@ -110,15 +145,19 @@ def _check(data: Any) -> None:
             problems.append(f"{where}: must be an object.")
             continue
         name = entry.get("name")
-        where = f"apps[{i}] ({name!r})" if isinstance(name, str) else where
-        if name in names:
-            problems.append(f"{where}: the name appears twice in the file.")
-        names.add(name)
-        problems.extend(f"{where}: {p}" for p in _app_problems(entry))
-        problems.extend(f"{where}.event_tokens{p}" for p in _list_problems(entry, "event_tokens", "token"))
-        problems.extend(
-            f"{where}.security_tokens{p}" for p in _list_problems(entry, "security_tokens", "label")
-        )
+        if isinstance(name, str):
+            where = f"apps[{i}] ({name!r})"
+            if name in names:
+                problems.append(f"{where}: the name appears twice in the file.")
+            names.add(name)
+        entry_problems = [
+            *(f"{where}: {p}" for p in _app_problems(entry)),
+            *(f"{where}.event_tokens{p}" for p in _list_problems(entry, "event_tokens", "token")),
+            *(f"{where}.security_tokens{p}" for p in _list_problems(entry, "security_tokens", "label")),
+        ]
+        if not entry_problems:  # the dashboard's own rules, once the values have the right types
+            entry_problems = [f"{where}: {p}" for p in _dashboard_problems(entry)]
+        problems.extend(entry_problems)
     if problems:
         raise ConfigInvalid(problems)
 
@@ -141,7 +180,7 @@ def _app_problems(entry: dict) -> list[str]:
             problems.append(f"{field} must be one of {allowed}, not {entry.get(field)!r}.")
     if "active" in entry and not isinstance(entry["active"], bool):
         problems.append("active must be true or false.")
-    for field, limit in {"name": 100, "bundle_id": 255, "app_key": 500}.items():
+    for field, limit in {"name": 100, "bundle_id": 255, "app_key": 200}.items():
         value = entry.get(field, "")
         if not isinstance(value, str) or len(value) > limit or (field == "name" and not value.strip()):
             problems.append(f"{field} must be a string of at most {limit} characters.")
@@ -168,14 +207,52 @@ def _list_problems(entry: dict, key: str, identity: str) -> list[str]:
         seen.add(item[identity])
         if len(item[identity]) > 100:
             problems.append(f"[{j}]: {identity} is longer than 100 characters.")
+        unknown = set(item) - LIST_KEYS[key]
+        if unknown:
+            problems.append(f"[{j}]: unknown keys {sorted(unknown)}.")
         if key == "event_tokens" and item.get("kind", EventKind.EVENT) not in EventKind.values:
             problems.append(f"[{j}]: kind must be one of {EventKind.values}.")
+        if key == "event_tokens" and not isinstance(item.get("name", ""), str):
+            problems.append(f"[{j}]: name must be a string.")
+        elif key == "event_tokens" and len(item.get("name", "")) > 100:
+            problems.append(f"[{j}]: name is longer than 100 characters.")
+        for name_field in ("name", "label"):
+            problem = isinstance(item.get(name_field), str) and name_problem(item[name_field], name_field)
+            if problem:
+                problems.append(f"[{j}]: {problem}")
+        for flag in ("archived", "active"):
+            if flag in item and not isinstance(item[flag], bool):
+                problems.append(f"[{j}]: {flag} must be true or false, not {item[flag]!r}.")
         if key == "security_tokens" and "value" in item and not isinstance(item["value"], str):
             problems.append(f"[{j}]: value must be a string.")
+        elif key == "security_tokens" and item.get("value"):
+            problem = security_token_problem(item["value"])
+            if problem:
+                problems.append(f"[{j}]: {problem}")
         if key == "security_tokens" and not item.get("value"):
             app_name = entry.get("name")
             if not SecurityToken.objects.filter(app__name=app_name, label=item[identity]).exists():
                 problems.append(
                     f"[{j}]: a new security token needs its value (export with --include-secrets)."
                 )
+    return problems
+
+
+def _dashboard_problems(entry: dict) -> list[str]:
+    """What the dashboard's app form and token rules say about this entry: one set of rules."""
+    existing = App.objects.filter(name=entry["name"]).first()
+    instance = existing or App()
+    data = {field: entry.get(field, getattr(instance, field)) for field in AppForm.Meta.fields}
+    data["app_key"] = entry.get("app_key") or ""
+    form = AppForm(data=data, instance=existing)
+    problems = [
+        f"{field if field != '__all__' else 'app'}: {message}"
+        for field, messages in form.errors.items()
+        for message in messages
+    ]
+    app = form.instance
+    for j, token in enumerate(entry.get("event_tokens", [])):
+        problem = event_token_problem(app, token["token"], token.get("kind", EventKind.EVENT))
+        if problem:
+            problems.append(f"event_tokens[{j}]: {problem}")
     return problems

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.db import transaction
 
@@ -44,14 +45,18 @@ TENJIN_APP = (
     "fault_suite_event",
     "com.example.faultsuite",
 )
-# 30% of requests: the kinds the issue names, dropped connections both before and after recording.
+# 30% of requests: the kinds the issue names; timeouts and dropped connections both before and
+# after recording (a real MMP may record an event and answer too late).
 FAULT_SHARES = {
     "error_500": 0.09,
     "error_429": 0.06,
-    "timeout": 0.05,
+    "timeout": 0.03,
+    "timeout_after_record": 0.02,
     "dropped": 0.05,
     "dropped_after_record": 0.05,
 }
+# The breakage the command plans; the suite passes only if it happened.
+PLANNED_KILLS, PLANNED_REDIS_RESTARTS = 2, 1
 
 
 class Processes:
@@ -95,10 +100,15 @@ class Processes:
     def kill_workers(self) -> None:
         """SIGKILL of every worker and its scheduler, mid-batch; as many started again.
 
-        Their claims stay in `sending` until the reconciler sees their registrations are gone."""
-        self.kills += 1
+        Their claims stay in `sending` until the reconciler sees their registrations are gone.
+        Counted once every worker it signalled is seen dead (killed by SIGKILL)."""
+        killed = 0
         for worker in self.workers:
             _killpg(worker, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                killed += worker.wait(10) == -signal.SIGKILL
+        if self.workers and killed == len(self.workers):
+            self.kills += 1
         self.workers = [self.start_worker() for _ in self.workers]
 
     def supervise(self) -> None:
@@ -109,10 +119,18 @@ class Processes:
                 self.workers[index] = self.start_worker()
 
     def restart_redis(self) -> None:
-        """Redis stopped and started again: every queued and scheduled job is gone."""
-        self.redis_restarts += 1
-        embedded_redis.stop(self.redis)
+        """Redis stopped and started again: every queued and scheduled job is gone.
+
+        Counted once the old server is seen gone and a new process answers on the socket."""
+        old = self.redis
+        embedded_redis.stop(old)
         self.redis = embedded_redis.start(self.socket)
+        fresh = redis.Redis(unix_socket_path=str(self.socket))
+        try:
+            if old.poll() is not None and self.redis.pid != old.pid and fresh.ping():
+                self.redis_restarts += 1
+        finally:
+            fresh.close()
 
     def stop(self) -> None:
         for worker in self.workers:
@@ -225,6 +243,9 @@ def create_events(events: list[EventToken], count: int) -> int:
 
 @dataclass
 class Tally:
+    expected: int = 0  # events the run created
+    kills: int = 0  # as they happened
+    redis_restarts: int = 0
     sent: int = 0
     final: int = 0
     delivered: int = 0
@@ -238,7 +259,15 @@ class Tally:
 
     @property
     def passed(self) -> bool:
-        return self.final == self.sent and self.lost == 0 and self.duplicates_unmarked == 0
+        """Every event delivered (none is scripted to fail for good: every fault is one a retry
+        gets past), nothing lost, every duplicate marked ambiguous, and the breakage happened."""
+        return (
+            self.sent == self.expected
+            and self.delivered == self.sent
+            and self.lost == 0
+            and self.duplicates_unmarked == 0
+            and (self.kills, self.redis_restarts) == (PLANNED_KILLS, PLANNED_REDIS_RESTARTS)
+        )
 
 
 def suite_deliveries(apps: list[App]):
@@ -249,12 +278,12 @@ def progress(apps: list[App]) -> int:
     return suite_deliveries(apps).filter(status__in=FINAL_STATUSES).count()
 
 
-def tally(apps: list[App]) -> Tally:
+def tally(apps: list[App], *, expected: int, processes: Processes) -> Tally:
     recorded: Counter = Counter()
     for ids in EmuRecordedEvent.objects.values_list("device_ids", flat=True):
         for value in set((ids or {}).values()):
             recorded[str(value)] += 1
-    result = Tally()
+    result = Tally(expected=expected, kills=processes.kills, redis_restarts=processes.redis_restarts)
     rows = suite_deliveries(apps).values_list("pk", "status", "device_id", "ambiguous", "last_explanation")
     for pk, status, device_id, ambiguous, explanation in rows:
         result.sent += 1

@@ -5,6 +5,8 @@ Two steps, so a CSV can be checked without sending anything: `check_batch` valid
 (provider rules, ids already used, the order and age guard) and `save` inserts what passed.
 """
 
+import logging
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,10 +14,17 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from events import client_ids
 from events.engine import enqueue_deliveries, new_delivery, order_guard
 from events.models import App, Delivery, EventToken, Source
-from events.nul import has_nul
+from events.nul import printable, unstorable_problem
 from events.providers import EventInvalid, ValidEvent, get_provider
+
+log = logging.getLogger(__name__)
+UNEXPECTED = (
+    "This event could not be checked because of an error in s2sadmin (it is logged); the others were."
+)
+_APP_ID = re.compile(r"[0-9]{1,19}")
 
 # What the provider-neutral item carries besides its own id, app and event.
 EVENT_FIELDS = (
@@ -66,8 +75,11 @@ class Catalogue:
             self.tokens[token.app_id][token.token] = token
 
     def app(self, ref: Any) -> App | None:
-        # isascii: "²".isdigit() is true, but int("²") fails.
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):
+        # An id is an int or ASCII digits: not a boolean (True is 1 to Python), not "²" (isdigit()
+        # but not int()), and not so long that int() refuses it (4,300 digits).
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            return self.apps.get(ref)
+        if isinstance(ref, str) and _APP_ID.fullmatch(ref):
             return self.apps.get(int(ref))
         return self.by_name.get(ref) if isinstance(ref, str) else None
 
@@ -103,6 +115,12 @@ def check_batch(
             row, valid = validate_item(item, catalogue, source=source)
         except EventInvalid as exc:
             result.errors = exc.errors
+            continue
+        except Exception:
+            # A bug in a validator must not take the rest of the batch (or of a 100,000-line file)
+            # with it: this item is refused, and the traceback logged for us to fix.
+            log.exception("Validating item %s failed unexpectedly", index)
+            result.errors = {"__all__": [UNEXPECTED]}
             continue
         if client_id:
             key = (row.app_id, client_id)
@@ -141,12 +159,13 @@ def validate_item(
     item: Mapping[str, Any], catalogue: Catalogue, *, source: Source
 ) -> tuple[Delivery, ValidEvent]:
     """The unsaved delivery for one provider-neutral item, or EventInvalid with errors by field."""
-    nul_fields = sorted({name for name, value in item.items() if has_nul(value)})
-    if nul_fields:
-        # PostgreSQL cannot store U+0000 in text or jsonb; no MMP field needs it.
-        raise EventInvalid(
-            {name: ["contains a NUL character (U+0000), which is not allowed."] for name in nul_fields}
-        )
+    unstorable = {name: unstorable_problem(value) for name, value in item.items()}
+    if any(unstorable.values()):
+        raise EventInvalid({name: [problem] for name, problem in sorted(unstorable.items()) if problem})
+    if item.get("id") not in (None, ""):
+        id_problem = client_ids.problem(str(item["id"]))
+        if id_problem:
+            raise EventInvalid({"id": [id_problem]})
     app = catalogue.app(item.get("app"))
     if app is None:
         raise EventInvalid({"app": [f"No app {item.get('app')!r} that this API key may send to."]})
@@ -171,8 +190,9 @@ def validate_item(
 def _client_id(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    # An id with U+0000 is refused with its item; its echo must still be storable (jsonb).
-    return str(value)[:100].replace("\x00", "\ufffd")
+    # An id with U+0000 or a lone surrogate is refused with its item; its echo must still be
+    # storable (jsonb) and encodable.
+    return printable(str(value)[:100])
 
 
 def _existing_ids(items: Sequence[Mapping[str, Any]], catalogue: Catalogue) -> dict[tuple[int, str], int]:

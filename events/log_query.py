@@ -39,7 +39,7 @@ class Cursor:
 
     @classmethod
     def parse(cls, value: str | None) -> "Cursor | None":
-        match = re.fullmatch(r"(\d{1,17})-(\d{1,19})", value or "")
+        match = re.fullmatch(r"([0-9]{1,17})-([0-9]{1,19})", value or "")
         if not match:
             return None
         return cls(_EPOCH + timedelta(microseconds=int(match[1])), int(match[2]))
@@ -81,7 +81,7 @@ def search(text: str) -> Q:
     back to scanning the MMP's messages.
     """
     text = text.strip()
-    if re.fullmatch(r"#?\d{1,18}", text):
+    if re.fullmatch(r"#?[0-9]{1,18}", text):
         return Q(pk=int(text.lstrip("#"))) | Q(device_id=text.lstrip("#"))
     if Delivery.objects.filter(device_id=text).exists():
         return Q(device_id=text)

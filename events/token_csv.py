@@ -15,6 +15,7 @@ from events.audit import record_change
 from events.csv_cells import safe_cell, unguard
 from events.forms.tokens import TOO_MANY_NAMES, event_names_left, event_token_problem
 from events.models import App, EventKind, EventToken
+from events.names import name_problem
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5_000
@@ -141,6 +142,9 @@ def _row_problem(row: Row, app: App, seen: dict[str, int], existing: dict[str, E
     for name in ("name", "token"):
         if len(getattr(row, name)) > MAX_LENGTH:
             return f"The {name} is too long: {len(getattr(row, name))} characters, at most {MAX_LENGTH}."
+    invisible = name_problem(row.name, "The name")
+    if invisible:
+        return invisible
     if row.kind not in EventKind.values:
         return f"The kind must be 'event' or 'purchase', not '{row.kind}'."
     problem = event_token_problem(app, row.token, row.kind)

@@ -221,8 +221,14 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Login-failure counts live in the cache: each test starts without another's."""
+    """Login-attempt counts live in Redis: each test starts without another's (and the cache)."""
     from django.core.cache import cache
 
+    from events.login_throttle import KEY_PREFIX
+
     cache.clear()
+    connection = django_rq.get_connection("sends")
+    stale = connection.keys(f"{KEY_PREFIX}:*")
+    if stale:
+        connection.delete(*stale)
     yield

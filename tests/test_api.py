@@ -3,47 +3,16 @@
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from events.apikeys import create_api_key, revoke
 from events.engine import send_queue
 from events.models import ApiKey, Delivery, Source, Status
-from tests.conftest import IDFA, TENJIN_ADVERTISING_ID, TENJIN_INSTALLATION_ID, run_worker
+from tests.api_fixtures import *  # noqa: F403 (the fixtures api and raw_key)
+from tests.api_fixtures import adjust_event, tenjin_event
+from tests.conftest import run_worker
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def raw_key(adjust_app, tenjin_app):
-    _, raw = create_api_key("backend", [adjust_app, tenjin_app])
-    return raw
-
-
-@pytest.fixture
-def api(client, raw_key, redis_conn, django_capture_on_commit_callbacks):
-    """api(method, path, body=None, **headers) -> response, with the key and commit callbacks run."""
-
-    def call(method, path, body=None, key=raw_key, **headers):
-        data = body if isinstance(body, (str, bytes)) else json.dumps(body) if body is not None else None
-        auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
-        with django_capture_on_commit_callbacks(execute=True):
-            return getattr(client, method)(
-                f"/api/v1{path}", data=data, content_type="application/json", **auth, **headers
-            )
-
-    return call
-
-
-def adjust_event(**extra):
-    return {"app": "Demo Adjust iOS", "event": "f0ob4r", "device_ids": {"idfa": IDFA}, **extra}
-
-
-def tenjin_event(**extra):
-    return {
-        "app": "Demo Tenjin Android", "event": "level_up",
-        "device_ids": {"advertising_id": TENJIN_ADVERTISING_ID, "analytics_installation_id": TENJIN_INSTALLATION_ID},
-        "fields": {"os_version": "33"}, **extra,
-    }  # fmt: skip
 
 
 def test_one_event_is_queued(api):
@@ -223,3 +192,30 @@ def test_a_nul_character_anywhere_is_refused_by_field_never_a_500(api, event):
     assert first["status"] == "rejected"
     assert "NUL character" in next(iter(first["errors"].values()))[0]
     assert second["status"] == "accepted"
+
+
+def test_an_idempotency_key_too_long_to_store_is_refused_not_cut_short(api):
+    # Cut to 200 characters, these two keys would be one.
+    for last in "ab":
+        response = api("post", "/events", adjust_event(), HTTP_IDEMPOTENCY_KEY="k" * 200 + last)
+        assert response.status_code == 400
+        assert response.json()["error"] == (
+            "Idempotency-Key is 201 characters long; at most 200 are allowed."
+        )
+    assert Delivery.objects.count() == 0
+    assert send_queue().count == 0
+
+
+@pytest.mark.parametrize(
+    ("rate_limit", "message"),
+    [
+        ("-5", "--rate-limit: Ensure this value is greater than or equal to 1."),
+        ("0", "--rate-limit: Ensure this value is greater than or equal to 1."),
+        ("100001", "--rate-limit: Ensure this value is less than or equal to 100000."),
+    ],
+)
+def test_create_api_key_refuses_a_rate_limit_no_key_could_use(adjust_app, rate_limit, message):
+    with pytest.raises(CommandError) as refused:
+        call_command("create_api_key", "backend", "--app", adjust_app.name, "--rate-limit", rate_limit)
+    assert str(refused.value) == f"No key was created:\n  {message}"
+    assert ApiKey.objects.count() == 0

@@ -207,3 +207,22 @@ def test_no_app_page_renders_a_secret(client_for, admin, adjust_security_token, 
 def test_the_nav_shows_apps_only_to_admins(client_for, admin, marketer):
     assert f'href="{reverse("apps")}"' in client_for(admin).get(reverse("overview")).content.decode()
     assert f'href="{reverse("apps")}"' not in client_for(marketer).get(reverse("overview")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "char"),
+    [("Demo Adjust\u200b iOS", "U+200B"), ("Shop \u202eSOi", "U+202E"), ("Shop\u2066 iOS", "U+2066")],
+)
+def test_a_name_with_an_invisible_or_direction_changing_character_is_refused(
+    client_for, admin, adjust_app, name, char
+):
+    response = client_for(admin).post(reverse("app_create"), adjust_form(name=name))
+    assert char in response.context["form"].errors["name"][0]
+    assert App.objects.count() == 1
+
+
+def test_names_that_differ_only_in_how_an_accent_is_encoded_are_one_name(client_for, admin):
+    client_for(admin).post(reverse("app_create"), adjust_form(name="Caf\u00e9 iOS"))  # é, one code point
+    response = client_for(admin).post(reverse("app_create"), adjust_form(name="Cafe\u0301 iOS"))  # e + accent
+    assert "already exists" in response.context["form"].errors["name"][0]
+    assert list(App.objects.values_list("name", flat=True)) == ["Caf\u00e9 iOS"]

@@ -518,3 +518,51 @@ def test_the_nav_links_bulk_send_for_marketers_only(client, marketer, viewer):
     assert reverse("bulk") in client.get(reverse("overview")).content.decode()
     client.login(username=viewer.username, password=PASSWORD)
     assert reverse("bulk") not in client.get(reverse("overview")).content.decode()
+
+
+# --- One odd cell is its line's error; columns that share a name (issue 9) ------------------------
+
+
+def test_odd_cells_are_their_lines_errors_and_the_rest_of_the_file_is_checked(as_marketer, adjust_app):
+    text = (
+        "id,event,idfa,created_at,revenue,currency\n"
+        f"a-1,f0ob4r,{IDFA},,,\n"  # line 2: good
+        f"a-2,f0ob4r,{IDFA},²,,\n"  # line 3: a superscript digit
+        f"a-3,f0ob4r,{IDFA},,{'9' * 5000},EUR\n"  # line 4: past Python's 4,300-digit limit
+        f"a-4,f0ob4r,{IDFA},,٤.٩٩,EUR\n"  # line 5: Arabic-Indic digits
+        f"{'x' * 100}a,f0ob4r,{IDFA},,,\n"  # line 6: an id too long to keep whole
+        f"{'x' * 100}b,f0ob4r,{IDFA},,,\n"  # line 7: would be line 6's id, cut at 100
+        f"a-8,f0ob4r,{IDFA},,,\n"  # line 8: good
+    )
+    bulk = checked(as_marketer, adjust_app, text)
+    assert bulk.state == State.CHECKED
+    assert (bulk.total_rows, bulk.valid_rows, bulk.invalid_rows) == (7, 2, 5)
+    problems = {p["line"]: p["errors"] for p in bulk.problems}
+    assert sorted(problems) == [3, 4, 5, 6, 7]
+    assert problems[3]["created_at"][0].startswith("created_at must be unix seconds")
+    assert problems[4]["revenue"] == ["revenue has 5000 digits; at most 30 are allowed."]
+    assert problems[5]["revenue"][0].startswith("revenue must be a plain decimal number")
+    assert problems[6]["id"] == problems[7]["id"] == ["id is 101 characters long; at most 100 are allowed."]
+    assert Delivery.objects.count() == 0
+
+
+def test_a_callback_and_a_partner_param_and_a_device_id_may_share_a_name(as_marketer, adjust_app):
+    text = f"id,event,idfa,callback.user_id,partner.user_id,callback.idfa\nu-1,f0ob4r,{IDFA},7,8,9\n"
+    bulk = sent(as_marketer, checked(as_marketer, adjust_app, text))
+    params = Delivery.objects.get(bulk_send=bulk).params
+    assert (params["idfa"], params["callback_params"], params["partner_params"]) == (
+        IDFA,
+        '{"user_id":"7", "idfa":"9"}',
+        '{"user_id":"8"}',
+    )
+
+
+def test_the_same_callback_column_twice_is_still_refused(as_marketer, adjust_app):
+    response = upload(as_marketer, adjust_app, f"event,idfa,callback.a,Callback.a\nf0ob4r,{IDFA},1,2\n")
+    assert "These columns appear more than once: callback.a." in response.content.decode()
+
+
+def test_a_bulk_row_without_an_id_gets_a_key_in_s2sadmins_own_namespace(as_marketer, adjust_app):
+    bulk = sent(as_marketer, checked(as_marketer, adjust_app, f"event,idfa\nf0ob4r,{IDFA}\n"))
+    delivery = Delivery.objects.get(bulk_send=bulk)
+    assert delivery.idempotency_key == f"s2s:bulk-{bulk.pk}-2"

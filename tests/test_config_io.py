@@ -122,3 +122,27 @@ def test_a_nul_character_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(CommandError, match="NUL character"):
         call_command("import_config", write(tmp_path, content))
     assert App.objects.count() == 0
+
+
+def test_archived_tokens_stay_archived_through_an_export_and_import(capsys, tmp_path, adjust_app):
+    EventToken.objects.filter(token="2y7e81").update(archived_at="2026-01-01T00:00:00Z")
+    data = export(capsys, "--include-secrets")
+    EventToken.objects.filter(token="2y7e81").update(archived_at=None)  # restored since the export
+    call_command("import_config", write(tmp_path, data))
+    archived = {token.token: token.archived for token in EventToken.objects.all()}
+    assert archived == {"f0ob4r": False, "2y7e81": True}  # archived again, as the file says
+
+
+def test_a_token_archived_in_the_file_is_archived_and_false_restores_it(tmp_path, adjust_app):
+    entry = {"name": adjust_app.name, "provider": "adjust", "platform": "ios"}
+    tokens = [{"token": "f0ob4r", "archived": True}, {"token": "newtok", "archived": False}]
+    call_command(
+        "import_config", write(tmp_path, {"version": 1, "apps": [{**entry, "event_tokens": tokens}]})
+    )
+    assert EventToken.objects.get(token="f0ob4r").archived
+    assert not EventToken.objects.get(token="newtok").archived
+    tokens = [{"token": "f0ob4r", "archived": False}]
+    call_command(
+        "import_config", write(tmp_path, {"version": 1, "apps": [{**entry, "event_tokens": tokens}]})
+    )
+    assert not EventToken.objects.get(token="f0ob4r").archived

@@ -4,12 +4,14 @@ the raw answer download."""
 
 import html
 import json
+from datetime import timedelta
 
 import pytest
+from cryptography.fernet import Fernet
 from django.urls import reverse
 
 from events.engine import create_delivery, send_queue
-from events.models import Attempt, Delivery, Outcome, Source, Status
+from events.models import Attempt, Delivery, OrderMark, Outcome, Source, Status
 from tests.conftest import (
     ADJUST_APP_TOKEN,
     ADJUST_SECURITY_TOKEN,
@@ -265,15 +267,29 @@ def test_clone_of_a_tenjin_delivery(client_for, marketer, tenjin_app):
     assert 'name="os_version" value="33"' in page
 
 
-def test_a_resend_the_guard_refuses_says_why_and_queues_nothing(client_for, marketer, delivered, monkeypatch):
-    from events.providers import EventInvalid
-    from events.views import deliveries
-
-    def refuse(original, *, user=None):
-        raise EventInvalid({"created_at": ["Adjust accepted a newer event for this device since."]})
-
-    monkeypatch.setattr(deliveries, "resend_delivery", refuse)
+def test_a_resend_the_guard_refuses_says_why_and_queues_nothing(client_for, marketer, delivered, redis_conn):
+    # For real: Adjust accepted a newer event for this device and event token since (the order
+    # guard's own ledger), so resending the older one would be rejected.
+    OrderMark.objects.create(
+        app=delivered.app,
+        event_token=delivered.event_token,
+        device_id=IDFA,
+        newest_event_time=delivered.created_at + timedelta(hours=1),
+    )
     response = client_for(marketer).post(reverse("delivery_resend", args=[delivered.pk]), follow=True)
     assert response.redirect_chain[-1][0] == reverse("delivery", args=[delivered.pk])
-    assert "Not resent (created_at): Adjust accepted a newer event" in response.content.decode()
+    assert "Not resent (created_at):" in response.content.decode()
+    assert "already accepted" in response.content.decode()
     assert Delivery.objects.count() == 1
+    assert send_queue().count == 0
+
+
+def test_a_key_that_cannot_be_decrypted_leaves_the_page_without_a_curl_command(
+    client_for, marketer, adjust_app, settings, caplog
+):
+    delivery = make_delivery(adjust_app)  # queued, no attempt yet: the command is built from the app
+    settings.SECRETS_KEYS = [Fernet.generate_key().decode()]  # SECRETS_KEY changed, not re-encrypted
+    response = client_for(marketer).get(reverse("delivery", args=[delivery.pk]))
+    assert response.status_code == 200
+    assert "curl " not in response.content.decode()
+    assert f"No curl command for delivery {delivery.pk}: A stored secret cannot be decrypted" in caplog.text

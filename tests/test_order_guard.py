@@ -59,17 +59,24 @@ def test_an_event_older_than_one_adjust_accepted_is_refused_with_the_reason(adju
 
 
 def test_an_equal_time_and_a_newer_time_pass(adjust):
-    send(adjust, at(5))
+    accepted = at(5)  # one value, so the second event's time is equal, not a second later
+    send(adjust, accepted)
     run_worker()
-    send(adjust, at(5))
-    send(adjust, at(1))
+    assert mark_of(adjust) == datetime.fromtimestamp(int(accepted), UTC)
+    equal, newer = send(adjust, accepted), send(adjust, at(1))
+    assert (equal.status, newer.status) == (Status.QUEUED, Status.QUEUED)
+    assert Delivery.objects.count() == 3
 
 
 def test_the_mark_is_per_device_and_per_event_token(adjust):
     send(adjust, at(5))
     run_worker()
-    send(adjust, at(30), token="2y7e81")
-    send(adjust, at(30), idfa="AEBE52E7-03EE-455A-B3C4-E57283966239")
+    with pytest.raises(EventInvalid):  # the same device and token: older than the mark
+        send(adjust, at(30))
+    other_token = send(adjust, at(30), token="2y7e81")
+    other_device = send(adjust, at(30), idfa="AEBE52E7-03EE-455A-B3C4-E57283966239")
+    assert (other_token.status, other_device.status) == (Status.QUEUED, Status.QUEUED)
+    assert Delivery.objects.count() == 3
 
 
 def test_a_refused_or_failed_attempt_does_not_move_the_mark(adjust, emulator):

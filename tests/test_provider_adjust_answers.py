@@ -7,13 +7,12 @@ import pytest
 
 from events.models import Outcome
 from events.providers.adjust_answers import ADJUST_ANSWERS, adjust_message, documented_success
-from events.providers.answers import TRANSPORT_RULES, AnswerRule, find_rule
+from events.providers.answers import TRANSPORT_RULES, find_rule
 from events.transport import HttpAnswer, TransportError
 from tests.adjust_provider_helpers import adjust
+from tests.answer_expectations import TRANSPORT_EXPECTED
 
 # Answers ----------------------------------------------------------------------------------------
-
-UNKNOWN_MESSAGE = "Something new"
 
 
 def answer(status: int, body: str | bytes = b"", headers: dict | None = None) -> HttpAnswer:
@@ -21,31 +20,71 @@ def answer(status: int, body: str | bytes = b"", headers: dict | None = None) ->
     return HttpAnswer(status=status, headers=headers or {}, body=data, truncated=False, duration_ms=12.0)
 
 
-def sample_status(rules: tuple[AnswerRule, ...], rule: AnswerRule) -> int:
-    """A status this row is the first to match for an unknown message."""
-    if isinstance(rule.status, int):
-        return rule.status
-    earlier = rules[: rules.index(rule)]
-    return next(
-        s for s in rule.status if s >= 100 and not any(r.matches(s, UNKNOWN_MESSAGE) for r in earlier)
+def failed(message: str) -> str:
+    return json.dumps({"error": f"Event request failed ({message})"})
+
+
+D, R, P = Outcome.DELIVERED, Outcome.RETRY, Outcome.PERMANENT
+# What each answer means, written out as Adjust documents it (mmp-apis.md §1.2, §1.9), not read
+# from the table under test: (HTTP status, body, outcome, whether Adjust may have recorded it).
+ADJUST_DOCUMENTED = [
+    (200, '{"status": "OK"}', D, False),
+    # A product choice: a 200 without {"status": "OK"} is not called delivered, and is flagged.
+    (200, failed("Something new"), P, True),
+    (202, failed("Missing authentication token"), P, False),  # §1.2: received, not recorded
+    (202, failed("Wrong authentication token"), P, False),
+    (202, failed("Something new"), P, False),
+    (400, failed("Bad event state: Ignoring duplicate event. Last event count: 17"), P, False),
+    (400, failed("Invalid app token"), P, False),
+    (400, failed("Ignoring event, earlier unique event tracked"), P, False),
+    (400, failed("Invalid callback parameters"), P, False),
+    (400, failed("Invalid event token"), P, False),
+    (400, failed("Invalid revenue"), P, False),
+    (401, failed("Failed to authorize request"), P, False),
+    (401, failed("Session failed"), P, False),
+    (401, failed("Something new"), P, False),
+    (403, failed("App is inactive"), P, False),
+    (403, failed("Tracking disabled"), P, False),
+    (403, failed("Event token blocklisted"), P, False),
+    (404, failed("App token not found"), P, False),
+    (404, failed("Device not found (app_token: 4w565xzmb54d, adid: 1234)"), P, False),
+    (413, failed("Request size too large"), P, False),
+    (451, failed("Device is opted out"), P, False),
+    # §1.9: 5xx were returned for events Adjust did process: worth a retry, marked ambiguous.
+    (500, failed("Internal error, contact support@adjust.com"), R, True),
+    (301, "", P, False),  # a redirect is not followed
+    (429, "", R, False),
+    (503, "", R, True),
+    (418, failed("Something new"), P, False),
+    (204, "", P, True),
+    (100, "", P, False),
+]
+
+
+@pytest.mark.parametrize(("status", "body", "outcome", "ambiguous"), ADJUST_DOCUMENTED)
+def test_each_documented_adjust_answer_gets_its_documented_outcome(status, body, outcome, ambiguous):
+    verdict = adjust.classify(answer(status, body, {"Location": "https://elsewhere.example/event"}))
+    assert (verdict.outcome, verdict.ambiguous) == (outcome, ambiguous)
+    assert (
+        verdict.explanation
+        and "{status}" not in verdict.explanation
+        and "{location}" not in verdict.explanation
     )
 
 
-def adjust_body(rule: AnswerRule) -> str:
-    if rule.documented_success:
-        return '{"status": "OK"}'
-    return json.dumps({"error": f"Event request failed ({rule.prefix or UNKNOWN_MESSAGE})"})
-
-
-@pytest.mark.parametrize("rule", ADJUST_ANSWERS, ids=lambda r: f"{r.status}-{r.prefix}")
-def test_every_row_of_the_adjust_table_classifies_its_answer(rule):
-    status = sample_status(ADJUST_ANSWERS, rule)
-    reply = answer(status, adjust_body(rule), {"Location": "https://elsewhere.example/event"})
-    assert find_rule(ADJUST_ANSWERS, status, adjust_message(reply), success=documented_success(reply)) is rule
-    verdict = adjust.classify(reply)
-    assert (verdict.outcome, verdict.ambiguous) == (rule.outcome, rule.ambiguous)
-    assert verdict.explanation == rule.render(status=status, location="https://elsewhere.example/event")
-    assert verdict.mmp_message == ("OK" if rule.documented_success else rule.prefix or UNKNOWN_MESSAGE)
+def test_the_documented_answers_reach_every_row_of_the_adjust_table():
+    reached = {
+        id(
+            find_rule(
+                ADJUST_ANSWERS,
+                status,
+                adjust_message(reply := answer(status, body)),
+                success=documented_success(reply),
+            )
+        )
+        for status, body, _, _ in ADJUST_DOCUMENTED
+    }
+    assert reached == {id(rule) for rule in ADJUST_ANSWERS}
 
 
 def test_the_adjust_table_covers_every_documented_message():
@@ -186,11 +225,15 @@ def test_it_names_the_redirect_target_and_the_setting_to_check():
     )
 
 
-@pytest.mark.parametrize(("kind", "rule"), TRANSPORT_RULES.items())
-def test_every_transport_failure_has_a_verdict(kind, rule):
+def test_the_transport_expectations_cover_every_kind():
+    assert {kind for kind, _, _ in TRANSPORT_EXPECTED} == set(TRANSPORT_RULES)
+
+
+@pytest.mark.parametrize(("kind", "outcome", "ambiguous"), TRANSPORT_EXPECTED)
+def test_every_transport_failure_has_a_verdict(kind, outcome, ambiguous):
     error = TransportError(kind, "Something went wrong.")
     verdict = adjust.classify_error(error)
-    assert (verdict.outcome, verdict.ambiguous, verdict.mmp_message) == (rule.outcome, rule.ambiguous, "")
+    assert (verdict.outcome, verdict.ambiguous, verdict.mmp_message) == (outcome, ambiguous, "")
     assert verdict.explanation.startswith("Something went wrong. ")
     assert verdict.ambiguous == error.sent
 

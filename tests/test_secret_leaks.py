@@ -1,9 +1,14 @@
 """After a full run of sends (delivered, rejected, retried, network errors), no secret value can be
 read anywhere s2sadmin writes: the database, the export, the logs, Redis, or error text."""
 
+import base64
 import json
 import logging
+import pickle
+import zlib
+from urllib.parse import quote
 
+import django_rq
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -36,26 +41,67 @@ def dump_database() -> str:
 
 
 def dump_redis(redis_conn) -> str:
+    """Every key of every type, each value also as it decodes: RQ keeps job data, results and
+    exception text zlib-compressed, pickled and base64-encoded (job hashes, result streams)."""
     chunks = []
     for key in redis_conn.scan_iter():
         kind = redis_conn.type(key)
         chunks.append(repr(key))
         if kind == b"string":
-            chunks.append(repr(redis_conn.get(key)))
+            values = [redis_conn.get(key)]
         elif kind == b"hash":
-            chunks.append(repr(redis_conn.hgetall(key)))
+            values = [item for pair in redis_conn.hgetall(key).items() for item in pair]
         elif kind == b"list":
-            chunks.append(repr(redis_conn.lrange(key, 0, -1)))
+            values = redis_conn.lrange(key, 0, -1)
         elif kind == b"zset":
-            chunks.append(repr(redis_conn.zrange(key, 0, -1)))
+            values = redis_conn.zrange(key, 0, -1)
         elif kind == b"set":
-            chunks.append(repr(redis_conn.smembers(key)))
+            values = list(redis_conn.smembers(key))
+        elif kind == b"stream":
+            values = [
+                item for _, fields in redis_conn.xrange(key) for pair in fields.items() for item in pair
+            ]
+        else:  # a type this sweep cannot read would hide whatever it holds
+            raise AssertionError(f"Redis key {key!r} has the type {kind!r}, which the sweep does not read")
+        chunks.extend(text for value in values for text in decoded(value))
     return "\n".join(chunks)
 
 
-def assert_no_secret(text: str, where: str, secrets: list[str]) -> None:
+def decoded(value, depth: int = 0) -> list[str]:
+    """The value as stored, and as it reads once unzipped, unpickled or base64-decoded (nested)."""
+    forms = [repr(value)]
+    if not isinstance(value, bytes) or depth > 3:
+        return forms
+    forms.append(value.decode("utf-8", "replace"))
+    for decode in (zlib.decompress, _base64, _unpickle):
+        try:
+            inner = decode(value)
+        except Exception:  # noqa: S112 - not in this encoding; the others are tried
+            continue
+        forms.extend(decoded(inner, depth + 1) if isinstance(inner, bytes) else [repr(inner)])
+    return forms
+
+
+def _base64(value: bytes) -> bytes:
+    return base64.b64decode(value, validate=True)
+
+
+def _unpickle(value: bytes):
+    return pickle.loads(value)  # noqa: S301 - the test's own Redis, written by its own jobs
+
+
+def secret_forms(secrets: list[str]) -> list[str]:
+    """Each secret as it may travel: raw, URL-encoded, and base64 as in Tenjin's Basic auth."""
+    forms = []
     for secret in secrets:
-        assert secret not in text, f"a secret ending in {secret[-4:]} is readable in {where}"
+        forms += [secret, quote(secret, safe=""), base64.b64encode(f"{secret}:".encode()).decode()]
+        forms.append(base64.b64encode(secret.encode()).decode())
+    return forms
+
+
+def assert_no_secret(text: str, where: str, secrets: list[str]) -> None:
+    for secret in secret_forms(secrets):
+        assert secret not in text, f"a secret (a form ending in {secret[-4:]}) is readable in {where}"
 
 
 def test_no_secret_is_readable_after_a_full_run(
@@ -108,3 +154,30 @@ def test_no_secret_is_readable_after_a_full_run(
     assert_no_secret(
         json.dumps(list(Attempt.objects.values("error", "mmp_message", "explanation"))), "error text", secrets
     )
+
+
+# --- The sweep itself sees what a job returned or raised ----------------------------------------
+
+
+def return_the_secret(secret: str) -> str:
+    return secret
+
+
+def raise_the_secret(secret: str) -> None:
+    raise RuntimeError(f"failed with {secret}")
+
+
+@pytest.mark.parametrize("job", [return_the_secret, raise_the_secret])
+def test_the_redis_sweep_finds_a_secret_a_job_returned_or_raised(redis_conn, job):
+    queue = django_rq.get_queue("default")
+    queue.enqueue(job, TENJIN_SDK_KEY, result_ttl=600, failure_ttl=600)
+    django_rq.get_worker("default").work(burst=True)
+    queue.connection.delete(*queue.connection.keys("rq:job:*"))  # only the result stream keeps it now
+    with pytest.raises(AssertionError, match="readable in Redis"):
+        assert_no_secret(dump_redis(redis_conn), "Redis", [TENJIN_SDK_KEY])
+
+
+def test_the_sweep_looks_for_the_base64_basic_auth_form_of_a_key():
+    header = base64.b64encode(f"{TENJIN_SDK_KEY}:".encode()).decode()
+    with pytest.raises(AssertionError, match="readable in a log"):
+        assert_no_secret(f"Authorization: Basic {header}", "a log", [TENJIN_SDK_KEY])

@@ -14,7 +14,7 @@ from django.views.debug import ExceptionReporter
 
 from events.apikeys import create_api_key
 from events.engine import create_delivery
-from events.models import Source
+from events.models import BulkSend, Source
 from tests import url_walk
 from tests.conftest import (
     ADJUST_SECURITY_TOKEN,
@@ -55,16 +55,9 @@ def full_run(emulator, adjust_app, adjust_security_token, tenjin_app, settings, 
     create_delivery(tenjin_app, tenjin_app.event_tokens.get(token="level_up"), fields, source=Source.CLI)
     run_worker()
     _, raw_api_key = create_api_key("ci", [adjust_app])
-    try:
-        from events.models import BulkSend
-
-        BulkSend.objects.create(
-            app=adjust_app,
-            file=ContentFile(b"idfa\n" + IDFA.encode(), name="events.csv"),
-            filename="events.csv",
-        )
-    except ImportError:
-        pass
+    BulkSend.objects.create(
+        app=adjust_app, file=ContentFile(b"idfa\n" + IDFA.encode(), name="events.csv"), filename="events.csv"
+    )
     return [adjust_app.app_key, ADJUST_SECURITY_TOKEN, TENJIN_SDK_KEY, raw_api_key]
 
 

@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import url_walk
+from tests.conftest import PASSWORD
 
 ROOT = Path(django_settings.BASE_DIR)
 PRODUCTION = {
@@ -193,3 +194,24 @@ def test_no_form_or_admin_page_lets_a_user_choose_where_a_request_goes(rf, admin
             if isinstance(field, forms.URLField) or URL_WORDS.search(name):
                 offenders.append(f"{form_class.__module__}.{form_class.__name__}.{name}")
     assert offenders == []
+
+
+@pytest.mark.django_db
+def test_with_the_https_redirect_production_runs_every_door_answers_behind_its_proxy(
+    client, settings, viewer
+):
+    # Off under pytest by default (SERVED_OVER_HTTPS); on here, as production runs.
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    for path in (reverse("login"), "/api/v1/events"):
+        plain = client.post(path, data="{}", content_type="application/json")
+        assert (plain.status_code, plain["Location"]) == (301, f"https://testserver{path}")
+    # Behind the TLS proxy: the sign-in form, its throttle and the API answer as they do in tests.
+    signed_in = client.post(
+        reverse("login"), {"username": viewer.username, "password": PASSWORD}, HTTP_X_FORWARDED_PROTO="https"
+    )
+    assert signed_in.status_code == 302
+    api = client.post(
+        "/api/v1/events", data="{}", content_type="application/json", HTTP_X_FORWARDED_PROTO="https"
+    )
+    assert (api.status_code, api["Content-Type"]) == (401, "application/json; charset=utf-8")

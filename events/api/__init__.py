@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from events import apikeys, ratelimit
+from events.api.body import BodyProblem, StrictJsonParser
 
 
 class ApiKeyAuth(HttpBearer):
@@ -36,6 +37,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     auth=ApiKeyAuth(),
     docs_url=None,  # the docs UI would load scripts from a CDN; the schema is what clients need
+    parser=StrictJsonParser(),
 )
 
 
@@ -58,10 +60,9 @@ def not_found(request, exc):
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
     if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
-        body = {
-            "error": "The request body is not valid.",
-            "details": [{"where": "body", "problem": "not JSON"}],
-        }
+        cause = exc.__cause__
+        problem = str(cause) if isinstance(cause, BodyProblem) else "not JSON"
+        body = {"error": "The request body is not valid.", "details": [{"where": "body", "problem": problem}]}
         return api.create_response(request, body, status=400)
     return api.create_response(request, {"error": str(exc)}, status=exc.status_code)
 

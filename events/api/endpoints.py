@@ -1,15 +1,12 @@
 """The API's operations."""
 
-import hashlib
-
-from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from ninja import Status
 
-from events.api import api
+from events.api import api, idempotency
 from events.api.schemas import BatchOut, DeliveryOut, ErrorOut, EventBatchIn, EventIn
-from events.ingest import ingest
-from events.models import ApiRequest, Delivery
+from events.ingest import ItemResult, ingest
+from events.models import Delivery
 
 
 @api.post(
@@ -24,39 +21,27 @@ def post_events(request, payload: EventBatchIn | EventIn):
     first answer. Each event's own `id` is kept per app: the same id is queued once, ever.
     """
     key = request.auth
-    idempotency_key = request.headers.get("Idempotency-Key", "")[:200]
-    body_hash = hashlib.sha256(request.body).hexdigest()
-    if idempotency_key:
-        earlier = ApiRequest.objects.filter(api_key=key, idempotency_key=idempotency_key).first()
-        if earlier is not None:
-            return _replay(earlier, body_hash)
+    idempotency_key = request.headers.get("Idempotency-Key", "")
     items = payload.events if isinstance(payload, EventBatchIn) else [payload]
-    results = ingest([item.dict() for item in items], key.apps.all())
-    body = {
+
+    def queue_items() -> idempotency.Answer:
+        return 202, _batch_answer(ingest([item.dict() for item in items], key.apps.all()))
+
+    if not idempotency_key:
+        return Status(*queue_items())
+    problem = idempotency.key_problem(idempotency_key)
+    if problem:
+        return Status(400, {"error": problem, "details": [{"where": "Idempotency-Key", "problem": problem}]})
+    return Status(*idempotency.answer_once(key, idempotency_key, request.body, queue_items))
+
+
+def _batch_answer(results: list[ItemResult]) -> dict:
+    return {
         "accepted": sum(r.status == "accepted" for r in results),
         "duplicates": sum(r.status == "duplicate" for r in results),
         "rejected": sum(r.status == "rejected" for r in results),
         "results": [r.__dict__ for r in results],
     }
-    if idempotency_key:
-        try:
-            with transaction.atomic():
-                ApiRequest.objects.create(
-                    api_key=key,
-                    idempotency_key=idempotency_key,
-                    body_hash=body_hash,
-                    status_code=202,
-                    response=body,
-                )
-        except IntegrityError:  # a concurrent repeat stored its answer first
-            return _replay(ApiRequest.objects.get(api_key=key, idempotency_key=idempotency_key), body_hash)
-    return Status(202, body)
-
-
-def _replay(earlier: ApiRequest, body_hash: str):
-    if earlier.body_hash != body_hash:
-        return Status(422, {"error": "This Idempotency-Key was used with a different request body."})
-    return Status(earlier.status_code, earlier.response)
 
 
 @api.get(

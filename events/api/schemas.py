@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import StrictFloat, StrictInt, StrictStr
 
 MAX_BATCH = 1000
 
@@ -12,9 +13,10 @@ class EventIn(Schema):
     """One event, in a shape that maps onto each MMP's rules."""
 
     id: str | None = Field(
-        None, max_length=100, description="Your id for this event: sending it again queues it once."
+        None, description="Your id for this event, up to 100 characters: sending it again queues it once."
     )
-    app: str | int = Field(..., description="App name or id (one this API key may send to).")
+    # Strict: a boolean or 1.0 is not an app id, nor true a revenue of 1 (lax unions coerce them).
+    app: StrictStr | StrictInt = Field(..., description="App name or id (one this API key may send to).")
     event: str = Field(..., description="Adjust event token or Tenjin event name (or its readable name).")
     device_ids: dict[str, Any] = Field(
         default_factory=dict,
@@ -23,9 +25,11 @@ class EventIn(Schema):
     )
     callback_params: dict[str, Any] | None = Field(None, description="Flat object of strings (Adjust).")
     partner_params: dict[str, Any] | None = Field(None, description="Flat object of strings (Adjust).")
-    revenue: str | float | None = None
+    revenue: StrictStr | StrictInt | StrictFloat | None = None
     currency: str | None = Field(None, description="ISO 4217 code, e.g. EUR.")
-    created_at: str | int | None = Field(None, description="Unix seconds or ISO 8601 with a zone (Adjust).")
+    created_at: StrictStr | StrictInt | None = Field(
+        None, description="Unix seconds or ISO 8601 with a zone (Adjust)."
+    )
     environment: str | None = Field(None, description="sandbox or production; default: the app's.")
     ip_address: str | None = None
     user_agent: str | None = None

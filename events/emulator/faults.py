@@ -84,6 +84,10 @@ def answer(
         time.sleep(faults.timeout_seconds)
         # The client has given up by now, so nothing is recorded: the answer is for show.
         result = endpoint.check(incoming, now=clock(), commit=False)
+    elif fault == "timeout_after_record":
+        # Recorded, then too slow to answer: the sender gives up on an event the MMP kept.
+        result = endpoint.check(incoming, now=clock(), fault=fault)
+        time.sleep(faults.timeout_seconds)
     elif fault == "500_after_record":
         # "5xx but processed": Adjust's documented trap for senders that retry blindly.
         endpoint.check(incoming, now=clock(), fault=fault)

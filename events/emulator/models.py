@@ -253,7 +253,10 @@ class EmuFaults(models.Model):
     """One row: the failures the emulator injects before its checks."""
 
     SINGLETON_PK = 1
-    SCRIPT_ENTRIES = ("500", "429", "timeout", "500_after_record", "drop", "drop_after_record", "pass")
+    SCRIPT_ENTRIES = (
+        *("500", "429", "timeout", "timeout_after_record", "500_after_record"),
+        *("drop", "drop_after_record", "pass"),
+    )
 
     class Scope(models.TextChoices):
         BOTH = "", "Adjust and Tenjin"
@@ -263,6 +266,8 @@ class EmuFaults(models.Model):
     error_500 = models.FloatField(default=0.0, validators=SHARE)
     error_429 = models.FloatField(default=0.0, validators=SHARE)
     timeout = models.FloatField(default=0.0, validators=SHARE)
+    # Recorded, then answered too late: a real MMP that was slow, not down (a timeout can duplicate).
+    timeout_after_record = models.FloatField(default=0.0, validators=SHARE)
     error_500_after_record = models.FloatField(default=0.0, validators=SHARE)
     # The connection is closed without an answer, before or after the event is recorded.
     dropped = models.FloatField(default=0.0, validators=SHARE)
@@ -309,6 +314,7 @@ class EmuFaults(models.Model):
             ("500", self.error_500),
             ("429", self.error_429),
             ("timeout", self.timeout),
+            ("timeout_after_record", self.timeout_after_record),
             ("500_after_record", self.error_500_after_record),
             ("drop", self.dropped),
             ("drop_after_record", self.dropped_after_record),

@@ -169,6 +169,7 @@ FAULT_FIELDS = {
     "error_500",
     "error_429",
     "timeout",
+    "timeout_after_record",
     "error_500_after_record",
     "dropped",
     "dropped_after_record",

@@ -3,6 +3,7 @@
 from django import forms
 
 from events.models import ApiKey, App
+from events.names import clean_name
 
 MAX_RATE_LIMIT = 100_000
 
@@ -24,3 +25,6 @@ class ApiKeyForm(forms.Form):
         initial=ApiKey._meta.get_field("rate_limit_per_minute").default,
         help_text="Requests beyond it get 429 with Retry-After; a request carries up to 1,000 events.",
     )
+
+    def clean_name(self) -> str:
+        return clean_name(self.cleaned_data["name"])

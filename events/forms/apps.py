@@ -3,6 +3,7 @@
 from django import forms
 
 from events.models import App, Provider
+from events.names import clean_name
 from events.providers import get_provider
 
 KEY_LABELS = {Provider.ADJUST: "App token", Provider.TENJIN: "SDK key"}
@@ -36,6 +37,9 @@ class AppForm(forms.ModelForm):
         else:
             field.required = True
             field.help_text = "Typed once, stored encrypted; afterwards only its last 4 characters are shown."
+
+    def clean_name(self) -> str:
+        return clean_name(self.cleaned_data["name"])
 
     @property
     def key_changed(self) -> bool:

@@ -16,6 +16,8 @@ from events.models import App, Environment, EventKind, EventToken, Platform, Pro
 from events.providers import adjust_ids, tenjin
 from events.providers.common import CURRENCY_CODES
 
+# Rows per group the form builds fields for: a crafted POST must not create thousands of fields.
+MAX_ROWS = 50
 COMMON_CURRENCIES = ("USD", "EUR", "GBP", "JPY", "CNY", "INR", "BRL", "KRW", "CAD", "AUD")
 # Errors about a group of inputs (the device id rows, the parameter rows), shown above the group.
 BLOCKS = ("device_ids", "callback_params", "partner_params")
@@ -176,8 +178,11 @@ class AdjustSendForm(SendForm):
         hints = {t.name: {"data-rule": t.rule, "data-example": t.example} for t in self.id_types}
         choices = [(t.name, t.name) for t in self.id_types]
         source = self.data if self.is_bound else self.initial
+        # Rows past the cap are refused in clean(), never dropped: the event would go out without them.
+        self.rows_given: dict[str, int] = {}
         for group, (parts, minimum) in self.ROWS.items():
-            for i in range(_row_count(source, group, minimum)):
+            self.rows_given[group] = _row_count(source, group, minimum)
+            for i in range(min(self.rows_given[group], MAX_ROWS)):
                 if group == "id":
                     default = choices[min(i, len(choices) - 1)][0] if choices else ""
                     self.fields[f"id_type_{i}"] = forms.ChoiceField(
@@ -220,6 +225,13 @@ class AdjustSendForm(SendForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         self.params: dict[str, dict[str, str]] = {}
+        for group, given in self.rows_given.items():
+            if given > MAX_ROWS:
+                block = "device_ids" if group == "id" else f"{group}_params"
+                self.block_errors.setdefault(block, []).append(
+                    f"This form sends at most {MAX_ROWS} {group} rows; {given} were given. Send larger "
+                    "events through the API or a bulk CSV."
+                )
         for group in ("callback", "partner"):
             pairs: dict[str, str] = {}
             problems = self.block_errors.setdefault(f"{group}_params", [])
@@ -340,7 +352,7 @@ def send_form(app: App, data=None, initial: Mapping[str, Any] | None = None) -> 
 
 def _row_count(source: Mapping[str, Any], group: str, minimum: int) -> int:
     """Rows enough for every index the data names (JS may add rows), and at least `minimum`."""
-    pattern = re.compile(rf"{group}_[a-z]+_(\d+)$")
+    # ASCII digits, and few of them: int() refuses "²" and numbers of over 4,300 digits.
+    pattern = re.compile(rf"{group}_[a-z]+_([0-9]{{1,9}})$")
     indexes = [int(m[1]) for key in source if (m := pattern.match(key))]
-    # Capped: a crafted POST must not create thousands of fields.
-    return min(max(minimum, max(indexes, default=-1) + 1), 50)
+    return max(minimum, max(indexes, default=-1) + 1)

@@ -3,6 +3,7 @@
 from django import forms
 
 from events.models import App, EventKind, EventToken, Provider, SecurityToken
+from events.names import clean_name, name_problem
 from events.providers.tenjin import MAX_EVENT_NAME
 
 # Tenjin drops the names beyond its first 500 per app (mmp-apis.md §2.8); archived ones were sent,
@@ -21,8 +22,18 @@ def event_names_left(app: App) -> int | None:
     return TENJIN_MAX_EVENT_NAMES - app.event_tokens.filter(kind=EventKind.EVENT).count()
 
 
+SECURITY_TOKEN_LENGTHS = (8, 200)
+
+
 def event_token_problem(app: App, token: str, kind: str) -> str | None:
-    """The provider rule a token breaks, if any (shared with the CSV import)."""
+    """The provider rule a token breaks, if any (shared with the CSV import and import_config)."""
+    if app.provider == Provider.ADJUST and any(ch.isspace() or not ch.isprintable() for ch in token):
+        # UNCONFIRMED: Adjust documents no token format (mmp-apis.md §1.2), but a token is a word
+        # from its dashboard (f0ob4r): a space, tab or line break is a paste mistake.
+        return "An Adjust event token has no spaces, line breaks or other invisible characters; check what was pasted."
+    invisible = name_problem(token, "The token")
+    if invisible:
+        return invisible
     if kind == EventKind.PURCHASE and app.provider != Provider.TENJIN:
         return "Only Tenjin apps have purchase events; for Adjust, use kind 'event'."
     if app.provider == Provider.TENJIN and len(token) > MAX_EVENT_NAME:
@@ -43,6 +54,9 @@ class EventTokenForm(forms.ModelForm):
             # One choice left: a select would only add a click.
             self.fields["kind"].widget = forms.HiddenInput()
             self.fields["kind"].initial = EventKind.EVENT
+
+    def clean_name(self) -> str:
+        return clean_name(self.cleaned_data["name"])
 
     def clean(self):
         cleaned = super().clean()
@@ -73,14 +87,17 @@ class EventTokenRenameForm(forms.ModelForm):
         model = EventToken
         fields = ["name"]
 
+    def clean_name(self) -> str:
+        return clean_name(self.cleaned_data["name"])
+
 
 class SecurityTokenForm(forms.ModelForm):
     # Never rendered back, not even after an error.
     value = forms.CharField(
         label="Token",
         strip=True,
-        min_length=8,
-        max_length=200,
+        min_length=SECURITY_TOKEN_LENGTHS[0],
+        max_length=SECURITY_TOKEN_LENGTHS[1],
         help_text="Typed once, stored encrypted; afterwards only its last 4 characters are shown.",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
@@ -94,10 +111,14 @@ class SecurityTokenForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.app = app
 
+    def clean_label(self) -> str:
+        return clean_name(self.cleaned_data["label"], "label")
+
     def clean_value(self) -> str:
         value = self.cleaned_data["value"]
-        if any(ch.isspace() for ch in value):
-            raise forms.ValidationError("A security token has no spaces; check what was pasted.")
+        problem = security_token_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
         # Comparing needs each stored value decrypted: a handful per app at most.
         if any(token.value == value for token in self.app.security_tokens.all()):
             raise forms.ValidationError("This app already has this token; activate the existing one instead.")
@@ -107,3 +128,13 @@ class SecurityTokenForm(forms.ModelForm):
         self.instance.app = self.app
         self.instance.value = self.cleaned_data["value"]
         return super().save(commit)
+
+
+def security_token_problem(value: str) -> str | None:
+    """Why this security token value cannot be right, or None (the form and import_config)."""
+    low, high = SECURITY_TOKEN_LENGTHS
+    if not low <= len(value) <= high:
+        return f"A security token is {low} to {high} characters long; this one has {len(value)}."
+    if any(ch.isspace() for ch in value):
+        return "A security token has no spaces; check what was pasted."
+    return None

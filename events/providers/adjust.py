@@ -21,6 +21,7 @@ from events.providers.common import (
     Problem,
     check_app_and_token,
     check_known_fields,
+    device_address_problem,
     ip_version,
     parse_currency,
     parse_decimal,
@@ -312,6 +313,9 @@ def _ipv4(value: Any) -> str | None:
         raise Problem("Adjust accepts IPv4 addresses only (like 203.0.113.7); this is an IPv6 address.")
     if version != 4:
         raise Problem("ip_address must be an IPv4 address like 203.0.113.7.")
+    not_public = device_address_problem(address)
+    if not_public:
+        raise Problem(not_public)
     return address
 
 

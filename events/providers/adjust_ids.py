@@ -127,7 +127,7 @@ DEVICE_ID_TYPES: tuple[DeviceIdType, ...] = (
     _hashed("android_id_upper_md5", ANDROID),
     _hashed("android_id_upper_sha1", ANDROID),
     DeviceIdType(
-        "imei", ANDROID, re.compile(r"\d{14,16}"), "14 to 16 digits without hyphens", "490154203237518"
+        "imei", ANDROID, re.compile(r"[0-9]{14,16}"), "14 to 16 digits without hyphens", "490154203237518"
     ),
     _hashed("imei_lower_md5", ANDROID),
     DeviceIdType(

@@ -12,10 +12,13 @@ MAX_AHEAD = timedelta(minutes=5)
 
 # Adjust writes a literal Z before the offset (`2017-01-02T15:04:05Z+0200` is 15:04:05 at +02:00,
 # the layout of its Go backend), and also plain `...05.000+0000`.
+# ASCII digits only: \d would take "²" or Arabic-Indic digits, which no MMP reads.
 _ISO = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})T(?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?(?P<z>Z)?(?P<offset>[+-]\d{4})?"
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})T(?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})(?P<fraction>\.[0-9]+)?"
+    r"(?P<z>Z)?(?P<offset>[+-][0-9]{4})?"
 )
-_COLON_OFFSET = re.compile(r".*[+-]\d{2}:\d{2}")
+_COLON_OFFSET = re.compile(r".*[+-][0-9]{2}:[0-9]{2}")
+_UNIX = re.compile(r"[0-9]+")
 FORMAT_HELP = (
     "created_at must be unix seconds (like 1484085154) or ISO 8601 with a time zone "
     "(like 2017-01-02T15:04:05Z+0200 or 2017-01-02T15:04:05.000+0000)."
@@ -28,7 +31,7 @@ def parse_created_at(value: object, now: datetime) -> tuple[str, str, datetime] 
     if given is None:
         return None
     wire_name, wire_value, moment = (
-        _from_unix(given) if given.isdigit() else ("created_at", given, _from_iso(given))
+        _from_unix(given) if _UNIX.fullmatch(given) else ("created_at", given, _from_iso(given))
     )
     _check_window(moment, now)
     return wire_name, wire_value, moment

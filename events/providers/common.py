@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 from events.models import App, EventToken
+from events.nul import LONE_SURROGATE
 from events.providers.base import EventInvalid
 
 T = TypeVar("T")
@@ -36,9 +37,13 @@ CURRENCY_CODES: frozenset[str] = frozenset(
 )
 
 # Digits, one optional dot with digits after it, an optional minus: what both MMPs document in
-# examples. No exponent, NaN, Infinity, thousands separators or decimal comma.
-_PLAIN_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
-_INTEGER = re.compile(r"-?\d+")
+# examples. No exponent, NaN, Infinity, thousands separators or decimal comma. [0-9], not \d:
+# \d also matches Arabic-Indic and other Unicode digits, which Python reads but no MMP does.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_INTEGER = re.compile(r"-?[0-9]+")
+# Far beyond any amount or count an MMP takes (Adjust's revenue stops at 10^11, Tenjin's value at
+# 2^31), and far below Python's 4,300-digit limit on reading an integer from text.
+MAX_DIGITS = 30
 
 
 class Problem(ValueError):
@@ -81,8 +86,22 @@ def text(value: Any, name: str) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise Problem(f"{name} must be text, not {type(value).__name__}.")
-    stripped = str(value).strip()
+    try:
+        stripped = str(value).strip()
+    except ValueError:  # an int of more than 4,300 digits cannot even be written out
+        raise Problem(f"{name} is a number of more than 4,300 digits; no MMP takes one that long.") from None
+    check_encodable(stripped, name)
     return stripped or None
+
+
+def check_encodable(value: str, name: str) -> None:
+    """Problem when the text holds a lone surrogate (e.g. U+DC80), which cannot be sent or stored."""
+    match = LONE_SURROGATE.search(value)
+    if match:
+        raise Problem(
+            f"{name} contains U+{ord(match[0]):04X} at character {match.start() + 1}, half of a "
+            "UTF-16 pair on its own: not valid text, so it cannot be sent."
+        )
 
 
 def check_known_fields(
@@ -122,6 +141,8 @@ def check_app_and_token(app: App, event_token: EventToken, errors: Errors) -> No
 def parse_decimal(value: Any, name: str) -> Decimal:
     """A plain decimal number; the caller keeps the text it was given for the wire."""
     given = text(value, name)
+    if given is not None and _PLAIN_DECIMAL.fullmatch(given) and _digit_count(given) > MAX_DIGITS:
+        raise Problem(f"{name} has {_digit_count(given)} digits; at most {MAX_DIGITS} are allowed.")
     if given is None or not _PLAIN_DECIMAL.fullmatch(given):
         raise Problem(
             f"{name} must be a plain decimal number like 149.99: digits with an optional dot, "
@@ -134,7 +155,13 @@ def parse_integer(value: Any, name: str) -> int:
     given = text(value, name)
     if given is None or not _INTEGER.fullmatch(given):
         raise Problem(f"{name} must be a whole number like 50 (no decimals, no exponent).")
+    if _digit_count(given) > MAX_DIGITS:
+        raise Problem(f"{name} has {_digit_count(given)} digits; at most {MAX_DIGITS} are allowed.")
     return int(given)
+
+
+def _digit_count(number: str) -> int:
+    return len(number.lstrip("-").replace(".", ""))
 
 
 def parse_currency(value: Any, name: str = "currency") -> str:
@@ -155,6 +182,38 @@ def ip_version(value: str) -> int | None:
         return None
 
 
+# Addresses a device's public address can never be; the documentation ranges (203.0.113.0/24,
+# 2001:db8::/32) stay usable for examples and tests.
+_NOT_PUBLIC = [
+    ("a private (RFC 1918) address", ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")),
+    ("a carrier-grade NAT address", ("100.64.0.0/10",)),
+    ("a unique local IPv6 address", ("fc00::/7",)),
+]
+
+
+def device_address_problem(value: str) -> str | None:
+    """Why this valid IP cannot be a device's public address (the MMPs geolocate and match on it)."""
+    address = ipaddress.ip_address(value)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    kind = (
+        "a loopback address" if address.is_loopback
+        else "a link-local address" if address.is_link_local
+        else "an unspecified address" if address.is_unspecified
+        else "a multicast address" if address.is_multicast
+        else next(
+            (name for name, nets in _NOT_PUBLIC if any(address in ipaddress.ip_network(n) for n in nets)),
+            None,
+        )
+    )  # fmt: skip
+    if kind is None:
+        return None
+    return (
+        f"ip_address {value} is {kind}, never a device's public address: the MMP would geolocate and "
+        "match on it. Send the address the device's request came from, or leave it empty."
+    )
+
+
 def parse_string_object(value: Any, name: str) -> dict[str, str]:
     """A flat JSON object whose values are all strings, given as a mapping or as its JSON text."""
     if isinstance(value, str):
@@ -170,6 +229,12 @@ def parse_string_object(value: Any, name: str) -> dict[str, str]:
     for key, item in value.items():
         if not isinstance(key, str):
             problems.append(f"{name} keys must be text; {key!r} is {_json_kind(key)}.")
+        elif LONE_SURROGATE.search(key) or (isinstance(item, str) and LONE_SURROGATE.search(item)):
+            where = f"the key {key!r}" if LONE_SURROGATE.search(key) else f"the value of {key!r}"
+            problems.append(
+                f"{name}: {where} contains half of a UTF-16 pair on its own (a lone surrogate): "
+                "not valid text, so it cannot be sent."
+            )
         elif not isinstance(item, str):
             problems.append(
                 f"{name} value of '{key}' is {_json_kind(item)}; only string values are allowed: "
@@ -224,7 +289,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if value is None or not value.strip():
         return None
     value = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", value):
         return float(value)
     try:
         when = parsedate_to_datetime(value)

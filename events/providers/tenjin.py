@@ -17,6 +17,7 @@ from events.providers.common import (
     Problem,
     check_app_and_token,
     check_known_fields,
+    device_address_problem,
     ip_version,
     parse_currency,
     parse_decimal,
@@ -257,6 +258,9 @@ def _ip(value: Any) -> str | None:
     address = text(value, "ip_address")
     if address is not None and ip_version(address) is None:
         raise Problem("ip_address must be an IPv4 or IPv6 address, like 203.0.113.7 or 2001:db8::1.")
+    not_public = address and device_address_problem(address)
+    if not_public:
+        raise Problem(not_public)
     return address
 
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from events.apikeys import create_api_key
+from events.forms.api_keys import ApiKeyForm
 from events.models import App
 
 
@@ -17,6 +18,25 @@ class Command(BaseCommand):
         missing = sorted(set(options["app"]) - {app.name for app in apps})
         if missing:
             raise CommandError(f"No app named {', '.join(repr(m) for m in missing)}.")
-        key, raw = create_api_key(options["name"], apps, rate_limit_per_minute=options["rate_limit"])
+        # The dashboard's form: one set of rules for the name, the apps and the rate limit.
+        form = ApiKeyForm(
+            data={
+                "name": options["name"],
+                "apps": [app.pk for app in apps],
+                "rate_limit_per_minute": options["rate_limit"],
+            }
+        )
+        if not form.is_valid():
+            options_by_field = {"name": "name", "apps": "--app", "rate_limit_per_minute": "--rate-limit"}
+            lines = [
+                f"  {options_by_field.get(field, field)}: {' '.join(messages)}"
+                for field, messages in form.errors.items()
+            ]
+            raise CommandError("No key was created:\n" + "\n".join(lines))
+        key, raw = create_api_key(
+            form.cleaned_data["name"],
+            list(form.cleaned_data["apps"]),
+            rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"],
+        )
         self.stdout.write(f"API key {key.name!r} for {', '.join(a.name for a in apps)}:\n{raw}")
         self.stderr.write("Store it now: it is not kept and cannot be shown again.")

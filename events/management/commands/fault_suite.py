@@ -2,9 +2,10 @@
 
 The emulator answers 30% of requests with 500, 429, a timeout or a dropped connection; the workers
 are killed with SIGKILL twice (and started again); Redis is restarted once, losing every queued and
-scheduled job. The command passes only when every delivery ends final, none is lost (not final, or
-delivered but never recorded by the emulator) and every event recorded twice belongs to a delivery
-marked ambiguous.
+scheduled job. The command passes only when every delivery ends delivered (no fault is scripted to
+fail an event for good), none is lost (not final, or delivered but never recorded by the emulator),
+every event recorded twice belongs to a delivery marked ambiguous, and the kills and the restart
+were seen to happen.
 
 It runs in a scratch database of its own (a SQLite file under .run/, or --database-url) and a Redis
 of its own, with short timings (backoff, timeouts, maintenance) so 1,000 events take a minute or two.
@@ -126,7 +127,8 @@ class Command(BaseCommand):
         )
         out.write(
             f"==> Fault suite: {count:,} events, {options['workers']} workers, 30% faults "
-            f"({', '.join(fault_suite.FAULT_SHARES)}), 2 worker kills, 1 Redis restart"
+            f"({', '.join(fault_suite.FAULT_SHARES)}); planned: {fault_suite.PLANNED_KILLS} worker kills, "
+            f"{fault_suite.PLANNED_REDIS_RESTARTS} Redis restart"
         )
         started = time.monotonic()
         steps = [
@@ -165,9 +167,10 @@ class Command(BaseCommand):
             f"{processes.kills} worker kills, {processes.redis_restarts} Redis restart, "
             f"workers that exited on their own and were started again: {processes.restarted_after_exit}"
         )
-        result = fault_suite.tally(apps)
+        result = fault_suite.tally(apps, expected=count, processes=processes)
         out.write(fault_suite.table(result, breakage, time.monotonic() - started))
         if not result.passed:
             raise CommandError(
-                "Something was lost, left unfinished, or duplicated without being marked ambiguous."
+                "Something was lost, left unfinished, not delivered, or duplicated without being marked "
+                "ambiguous, or the planned breakage did not happen."
             )

@@ -1,10 +1,12 @@
 """Queue one event through the same validation and pipeline as the test form."""
 
+import re
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
+from events import client_ids
 from events.engine import create_delivery, send_queue
 from events.models import App, Delivery, EventToken, Source
 from events.providers import EventInvalid
@@ -74,6 +76,11 @@ class Command(BaseCommand):
                 raise CommandError(f"--set {key}=... repeats a field that has its own option.")
             fields[key] = value
         fields = {key: value for key, value in fields.items() if value not in (None, {})}
+        key_problem = options["idempotency_key"] and client_ids.problem(
+            options["idempotency_key"], "--idempotency-key"
+        )
+        if key_problem:
+            raise CommandError(f"The event was not sent: {key_problem}")
         try:
             delivery, created = create_delivery(
                 app, event_token, fields, source=Source.CLI, idempotency_key=options["idempotency_key"]
@@ -127,9 +134,9 @@ def describe(delivery: Delivery) -> str:
 
 
 def find_app(name_or_id: str) -> App:
-    query = Q(name=name_or_id) | (
-        Q(pk=int(name_or_id)) if name_or_id.isascii() and name_or_id.isdigit() else Q()
-    )
+    # ASCII digits, and not so many that int() refuses them (4,300): then it can only be a name.
+    is_id = re.fullmatch(r"[0-9]{1,19}", name_or_id) is not None
+    query = Q(name=name_or_id) | (Q(pk=int(name_or_id)) if is_id else Q())
     app = App.objects.filter(query).first()
     if app is None:
         known = ", ".join(repr(n) for n in App.objects.values_list("name", flat=True)) or "none yet"
