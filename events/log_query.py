@@ -2,8 +2,14 @@
 
 Pages are cut by (created_at, id), newest first, and never counted: on millions of rows a page
 costs one index range scan of PAGE_SIZE + 1 rows. Each filter is an equality that leads one of the
-Delivery indexes (app+time, status+time, device+time), so the planner can walk that index in time
-order and stop after a page (see tests/test_log.py and the note in the final report for EXPLAIN).
+Delivery indexes (app+time, event token+time, status+time, device+time), so the planner can walk
+that index in time order and stop after a page (tests/test_log.py pins the plans).
+
+The search box takes a delivery id, an exact device id (both index hits), or any text of three
+characters or more, found case-insensitively anywhere in the device id, the MMP's words or the
+values of the sent parameters (callback and partner parameters included). On PostgreSQL that text
+search is read through a trigram index on exactly SearchedText (migration 0009): the expression here
+and the index's must stay the same, or every search becomes a scan of the whole table.
 """
 
 import re
@@ -11,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Func, Q, QuerySet, TextField
 
 from events.models import Delivery
 
@@ -24,6 +30,31 @@ ROW_FIELDS = (
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HTTP_CLASS = re.compile(r"([1-5])xx")
+# A trigram index finds nothing shorter than three characters: shorter text matches ids only.
+MIN_SEARCH = 3
+
+
+class SearchedText(Func):
+    """What the search box looks in: the device id, the MMP's words and the values of the sent
+    parameters (on SQLite the parameters' JSON text, names and all). All three are NOT NULL.
+
+    Django's icontains compares UPPER(this) LIKE UPPER('%text%'); migration 0009 indexes exactly
+    UPPER(this) on PostgreSQL, so the SQL below must not change without a new index.
+    """
+
+    output_field = TextField()
+
+    def __init__(self) -> None:
+        super().__init__(F("device_id"), F("last_message"), F("params"))
+
+    def as_sql(self, compiler, connection, params_sql: str = "%s", **extra_context):
+        compiled = [compiler.compile(expression) for expression in self.get_source_expressions()]
+        (device_id, message, params), args = zip(*compiled, strict=True)
+        sql = f"({device_id} || ' ' || {message} || ' ' || {params_sql % params})"
+        return sql, [arg for part in args for arg in part]
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, "jsonb_path_query_array(%s, 'strict $.*')::text")
 
 
 @dataclass(frozen=True)
@@ -70,22 +101,22 @@ def filtered(filters: dict[str, Any]) -> QuerySet[Delivery]:
     if filters.get("until"):
         qs = qs.filter(created_at__lt=filters["until"])
     if filters.get("q"):
-        qs = qs.filter(search(filters["q"]))
+        qs = qs.alias(_searched=SearchedText()).filter(search(filters["q"]))
     return qs
 
 
 def search(text: str) -> Q:
-    """A delivery id, a device id, or words from the MMP's answer.
+    """A delivery id, a device id, or text in the device id, the MMP's words or parameter values.
 
-    An exact device id is looked up first (an index hit); only text that is no device id falls
-    back to scanning the MMP's messages.
+    An exact device id is looked up first (an index hit); other text of MIN_SEARCH characters or
+    more is found through the trigram index on SearchedText.
     """
     text = text.strip()
     if re.fullmatch(r"#?\d{1,18}", text):
         return Q(pk=int(text.lstrip("#"))) | Q(device_id=text.lstrip("#"))
-    if Delivery.objects.filter(device_id=text).exists():
+    if len(text) < MIN_SEARCH or Delivery.objects.filter(device_id=text).exists():
         return Q(device_id=text)
-    return Q(last_message__icontains=text)
+    return Q(_searched__icontains=text)
 
 
 def page(qs: QuerySet[Delivery], *, before: Cursor | None = None, after: Cursor | None = None) -> Page:

@@ -214,9 +214,12 @@ class Delivery(models.Model):
             # The unfiltered log and the overview's time windows read newest first.
             models.Index(fields=["-created_at", "-id"], name="delivery_time"),
             models.Index(fields=["app", "-created_at"], name="delivery_app_time"),
+            # An old event token's rows sit far down the time index: the log filters by this one.
+            models.Index(fields=["event_token", "-created_at"], name="delivery_event_time"),
             models.Index(fields=["status", "-created_at"], name="delivery_status_time"),
             models.Index(fields=["device_id", "-created_at"], name="delivery_device_time"),
             models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due"),
+            # The search box's trigram index is PostgreSQL-only, so it lives in migration 0009 alone.
         ]
 
     def __str__(self) -> str:

@@ -31,7 +31,10 @@ class LogFilterForm(forms.Form):
         required=False,
         label="Search",
         widget=forms.TextInput(
-            attrs={"placeholder": "delivery id, device id or text of the answer", "type": "search"}
+            attrs={
+                "placeholder": "delivery id, part of a device id, answer or parameter value",
+                "type": "search",
+            }
         ),
     )
     app = forms.ModelChoiceField(queryset=App.objects.order_by("name"), required=False, empty_label="any")
