@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db.models import F, Func, Q, QuerySet, TextField
 
-from events.models import Delivery
+from events.models import Delivery, Source, Status
 
 PAGE_SIZE = 50
 # Columns a log row and the CSV export read: the params JSON and the explanation stay in the table.
@@ -30,6 +30,14 @@ ROW_FIELDS = (
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HTTP_CLASS = re.compile(r"([1-5])xx")
+# Statuses the overview's figures group, each one link: failed or dead; not finished yet.
+STATUS_GROUPS = {
+    "unsuccessful": ("Failed or dead", (Status.FAILED, Status.DEAD)),
+    "in_flight": (
+        "Not finished (queued, sending, retrying)",
+        (Status.QUEUED, Status.SENDING, Status.RETRYING),
+    ),
+}
 # A trigram index finds nothing shorter than three characters: shorter text matches ids only.
 MIN_SEARCH = 3
 
@@ -89,9 +97,16 @@ class Page:
 def filtered(filters: dict[str, Any]) -> QuerySet[Delivery]:
     """The deliveries the cleaned filter form asks for (unordered)."""
     qs = Delivery.objects.all()
-    for name, lookup in (("app", "app"), ("event", "event_token"), ("status", "status")):
+    for name, lookup in (("app", "app"), ("event", "event_token"), ("mmp", "app__provider")):
         if filters.get(name):
             qs = qs.filter(**{lookup: filters[name]})
+    status = filters.get("status")
+    if status in STATUS_GROUPS:
+        qs = qs.filter(status__in=STATUS_GROUPS[status][1])
+    elif status:
+        qs = qs.filter(status=status)
+    if filters.get("tests") == "exclude":
+        qs = qs.exclude(source=Source.FORM)
     for name in ("source", "environment"):
         if filters.get(name):
             qs = qs.filter(**{name: filters[name]})
