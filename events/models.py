@@ -409,3 +409,7 @@ class BulkSend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_state_display()})"
+
+
+# The overview's rollups live with the reporting code; imported here so Django registers them.
+from events.reporting.models import LatencyRollup, OutcomeRollup  # noqa: E402, F401

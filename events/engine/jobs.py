@@ -20,6 +20,7 @@ from events.engine import liveness, order_guard, retry_policy
 from events.engine.queues import enqueue_retry
 from events.models import App, Attempt, Delivery, EventToken, Outcome, SecurityToken, Status
 from events.providers import Verdict, get_provider
+from events.reporting import rollups
 from events.secrets import Masker
 from events.transport import HttpAnswer, TransportError
 
@@ -203,6 +204,9 @@ def record(
             Delivery.objects.filter(pk=delivery.pk).update(ambiguous=True, updated_at=now)
         elif status == Status.DELIVERED:
             order_guard.record_accepted(candidate)
+        if held:  # the overview's hourly figures (events/reporting/rollups.py)
+            reason, duration = attempt.mmp_message or attempt.error, attempt.duration_ms
+            rollups.record_attempts([rollups.step(delivery, status, reason=reason, duration_ms=duration)])
         attempt.save()
     if held and status == Status.RETRYING:
         enqueue_retry(delivery.pk, decision.delay)
@@ -216,16 +220,19 @@ def _retry_without_sending(delivery: Delivery, explanation: str) -> str:
         Outcome.RETRY, attempts_made=delivery.attempt_count, created_at=delivery.created_at, now=now
     )
     status = decision.status
-    holding(delivery).update(
-        status=status,
-        attempt_count=F("attempt_count") - 1 if status == Status.RETRYING else F("attempt_count"),
-        next_attempt_at=now + timedelta(seconds=decision.delay) if status == Status.RETRYING else None,
-        finished_at=None if status == Status.RETRYING else now,
-        last_outcome=Outcome.RETRY,
-        last_message="",
-        last_explanation=" ".join(part for part in (explanation, decision.note) if part),
-        updated_at=now,
-    )
+    with transaction.atomic():
+        held = holding(delivery).update(
+            status=status,
+            attempt_count=F("attempt_count") - 1 if status == Status.RETRYING else F("attempt_count"),
+            next_attempt_at=now + timedelta(seconds=decision.delay) if status == Status.RETRYING else None,
+            finished_at=None if status == Status.RETRYING else now,
+            last_outcome=Outcome.RETRY,
+            last_message="",
+            last_explanation=" ".join(part for part in (explanation, decision.note) if part),
+            updated_at=now,
+        )
+        if held and status != Status.RETRYING:  # gave up: a delivery finished, nothing sent
+            rollups.record_attempts([rollups.step(delivery, status, sent=False)])
     if status == Status.RETRYING:
         enqueue_retry(delivery.pk, decision.delay)
     return status
@@ -234,15 +241,18 @@ def _retry_without_sending(delivery: Delivery, explanation: str) -> str:
 def finish_without_sending(delivery: Delivery, explanation: str, status: Status = Status.FAILED) -> str:
     """A final status with nothing sent: the claim's attempt does not count."""
     now = timezone.now()
-    holding(delivery).update(
-        status=status,
-        attempt_count=F("attempt_count") - 1,
-        finished_at=now,
-        last_outcome=Outcome.PERMANENT if status == Status.FAILED else Outcome.RETRY,
-        last_message="",
-        last_explanation=explanation,
-        updated_at=now,
-    )
+    with transaction.atomic():
+        held = holding(delivery).update(
+            status=status,
+            attempt_count=F("attempt_count") - 1,
+            finished_at=now,
+            last_outcome=Outcome.PERMANENT if status == Status.FAILED else Outcome.RETRY,
+            last_message="",
+            last_explanation=explanation,
+            updated_at=now,
+        )
+        if held:
+            rollups.record_attempts([rollups.step(delivery, status, sent=False)])
     return status
 
 
