@@ -13,15 +13,19 @@ and the index's must stay the same, or every search becomes a scan of the whole 
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F, Func, Q, QuerySet, TextField
 
-from events.models import Delivery, Source, Status
+from events.models import App, Delivery, EventToken, Source, Status
 
 PAGE_SIZE = 50
+# Rows fetched from the export's server-side cursor at a time.
+EXPORT_CHUNK = 2000
 # Columns a log row and the CSV export read: the params JSON and the explanation stay in the table.
 ROW_FIELDS = (
     *("id", "created_at", "app", "app__name", "event_token", "event_token__name", "event_token__token"),
@@ -165,6 +169,33 @@ def page_query(
             Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, pk__lt=before.pk)
         )
     return newest_first(qs)[: PAGE_SIZE + 1]
+
+
+def export_rows(filters: dict[str, Any], chunk_size: int = EXPORT_CHUNK) -> Iterator[Delivery]:
+    """Every filtered row, newest first, read from a server-side cursor on PostgreSQL.
+
+    The query walks the time index in its own order (created_at, id) and joins nothing: the app
+    and event-token names come from dicts read once here. A join or another order would let the
+    planner sort the whole result before the first row (3 s and a 200 MB temporary file at a
+    million rows); this way the first rows leave at once and PostgreSQL holds one chunk at a time.
+    """
+    apps = App.objects.in_bulk()
+    tokens = EventToken.objects.in_bulk()
+    fields = [name for name in ROW_FIELDS if "__" not in name]
+    rows = newest_first(filtered(filters)).only(*fields)
+    # In a transaction: Django declares the cursor WITH HOLD under autocommit, and PostgreSQL
+    # computes a held cursor's whole result when the declaring transaction ends.
+    with transaction.atomic():
+        for row in rows.iterator(chunk_size=chunk_size):
+            # Set as select_related would have: reading .app costs no query. An app or token made
+            # during the export is read once.
+            if row.app_id not in apps:
+                apps[row.app_id] = App.objects.get(pk=row.app_id)
+            if row.event_token_id not in tokens:
+                tokens[row.event_token_id] = EventToken.objects.get(pk=row.event_token_id)
+            row.app = apps[row.app_id]
+            row.event_token = tokens[row.event_token_id]
+            yield row
 
 
 def newest_first(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:
