@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from events.reporting.figures import Bar, log_url
 
 WIDTH, HEIGHT = 640, 180
-LEFT, BOTTOM, TOP = 44, 22, 8  # room for the y labels, the x labels and the top label
+LEFT, BOTTOM, TOP = 44, 22, 8
+GRIDLINES = 4  # above zero: the top is 4 round steps  # room for the y labels, the x labels and the top label
 SEGMENTS = (  # kind, the log's status filter, its name in the legend
     ("delivered", "delivered", "delivered"),
     ("failed", "unsuccessful", "failed or dead"),
@@ -16,8 +17,8 @@ SEGMENTS = (  # kind, the log's status filter, its name in the legend
 )
 
 
-def nice_ceiling(value: int) -> int:
-    """The smallest 1, 2 or 5 × 10^k at or above value (at least 1): round gridline steps."""
+def nice_step(value: float) -> int:
+    """The smallest 1, 2 or 5 × 10^k at or above value (at least 1): a round gridline step."""
     if value <= 1:
         return 1
     magnitude = 10 ** math.floor(math.log10(value))
@@ -41,12 +42,12 @@ def chart(bars: list[Bar], *, time_format: str) -> Chart:
     """Stacked delivered / failed / not finished per bar, scaled to a round top."""
     plot_h = HEIGHT - BOTTOM - TOP
     plot_w = WIDTH - LEFT
-    top = nice_ceiling(max((b.figures.sends for b in bars), default=0))
+    step = nice_step(max((b.figures.sends for b in bars), default=0) / GRIDLINES)
+    top = step * GRIDLINES
     ticks = []
-    for i in range(5):
-        value = top * i / 4
-        y = TOP + plot_h - plot_h * i / 4
-        ticks.append({"y": round(y, 1), "label": f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"})
+    for i in range(GRIDLINES + 1):
+        y = TOP + plot_h - plot_h * i / GRIDLINES
+        ticks.append({"y": round(y, 1), "label": f"{step * i:,}"})
     slot = plot_w / max(len(bars), 1)
     drawn = []
     for index, bar in enumerate(bars):
