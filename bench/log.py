@@ -118,17 +118,16 @@ def load(n: int) -> None:
             CASE st WHEN 'delivered' THEN 'delivered' WHEN 'failed' THEN 'permanent' ELSE 'retry' END,
             CASE st WHEN 'delivered' THEN 200 WHEN 'failed' THEN 400 WHEN 'dead' THEN 503 END,
             CASE WHEN st IN ('failed', 'dead') THEN (ARRAY{FAILURES!r})[1 + i % {len(FAILURES)}] ELSE '' END,
-            '', 20 + (i::bigint * 7919) % 400, false, md5(i::text), now() - age * interval '1 second',
+            '', 20 + (i::bigint * 7919) % 400, false, h, now() - age * interval '1 second',
             now() - age * interval '1 second', '', '',
             CASE WHEN st IN ('delivered', 'failed', 'dead') THEN now() - age * interval '1 second' END
         FROM (
             SELECT i, ({90 * 86400}::float * i / {n}) AS age, apps.ids[1 + i % {len(APPS)}] AS app_id,
-                upper(substr(md5(i::text), 1, 8) || '-' || substr(md5(i::text), 9, 4) || '-'
-                    || substr(md5(i::text), 13, 4) || '-' || substr(md5(i::text), 17, 4) || '-'
-                    || substr(md5(i::text), 21, 12)) AS dev,
+                upper(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-'
+                    || substr(h, 17, 4) || '-' || substr(h, 21, 12)) AS dev, h,
                 CASE WHEN i < {n} / 1000 THEN 'retrying' WHEN i % 25 = 0 THEN 'failed'
                      WHEN i % 50 = 1 THEN 'dead' ELSE 'delivered' END AS st
-            FROM generate_series(1, {n}) AS i, (SELECT array_agg(id ORDER BY id) AS ids FROM events_app) apps
+            FROM generate_series(1, {n}) AS i, LATERAL (SELECT md5(i::text) AS h) hashed, (SELECT array_agg(id ORDER BY id) AS ids FROM events_app) apps
         ) s
         JOIN bench_tokens t ON t.app_id = s.app_id
         """,  # noqa: S608

@@ -207,3 +207,21 @@ def test_the_page_renders_when_redis_is_down(reader, known, settings):
     page = response.content.decode()
     assert "Redis is unreachable" in page
     assert figure(page, "sends") == "8"
+
+
+def test_the_oldest_waiting_delivery_is_read_from_the_status_index(known, adjust_app):
+    """Whatever the table's size: the first entry of the (status, time) index for each status."""
+    from django.db import connection
+
+    from events.models import Delivery
+    from events.reporting import queue
+
+    later = make(adjust_app, status=Status.RETRYING, hours_ago=0.5)
+    assert queue.oldest_waiting() == known["queued"]
+    known["queued"].delete()
+    assert queue.oldest_waiting() == later
+    if connection.vendor == "postgresql":  # a tiny table: told to avoid the scan a big one would
+        with connection.cursor() as c:
+            c.execute("SET LOCAL enable_seqscan = off")
+        plan = Delivery.objects.filter(status=Status.QUEUED).order_by("created_at")[:1].explain()
+        assert "delivery_status_time" in plan and "Sort" not in plan, plan

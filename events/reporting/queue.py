@@ -25,11 +25,18 @@ def queue_health() -> dict:
 
 
 def oldest_waiting() -> Delivery | None:
-    """The oldest delivery still waiting to be sent (queued or retrying)."""
-    return (
-        Delivery.objects.filter(status__in=(Status.QUEUED, Status.RETRYING))
+    """The oldest delivery still waiting to be sent (queued or retrying).
+
+    One query per status, each the first entry of the (status, time) index: with both statuses in
+    one query PostgreSQL walks the time index from the oldest row instead (1.5 s at a million
+    rows when the waiting ones are the newest)."""
+    oldest = [
+        Delivery.objects.filter(status=status)
         .select_related("app")
         .only("id", "created_at", "status", "next_attempt_at", "app__name", "app")
-        .order_by("created_at", "id")
+        .order_by("created_at")
         .first()
-    )
+        for status in (Status.QUEUED, Status.RETRYING)
+    ]
+    waiting = [delivery for delivery in oldest if delivery is not None]
+    return min(waiting, key=lambda d: (d.created_at, d.pk), default=None)
