@@ -175,44 +175,27 @@ def percentile(histogram: list[int], p: float) -> float | None:
 def report(span: Range, *, include_tests: bool = True, app: App | None = None, mmp: str = "") -> Report:
     """The range's figures overall, per MMP, per app and per bar of the chart."""
     scope = {"hour__gte": span.start, "hour__lt": span.end}
+    base = span.log_filters()  # the log filters of the same deliveries
     if not include_tests:
-        scope["test"] = False
+        scope["test"], base["tests"] = False, "exclude"
     if app is not None:
-        scope["app"] = app
+        scope["app"], base["app"] = app, str(app.pk)
     if mmp:
-        scope["provider"] = mmp
-    base = {**span.log_filters(), **({"tests": "exclude"} if not include_tests else {})}
-    base |= {"app": str(app.pk)} if app is not None else {}
-    base |= {"mmp": mmp} if mmp else {}
-
-    overall = Figures(filters=base)
-    per_app: dict[int, Figures] = defaultdict(Figures)
-    per_mmp: dict[str, Figures] = defaultdict(Figures)
-    outcomes = OutcomeRollup.objects.filter(**scope).values("app_id", "provider", "status", "reason")
-    for row in outcomes.annotate(d=Sum("deliveries"), a=Sum("attempts")):
-        reason = row["reason"] or NO_ANSWER
-        for figures in (overall, per_app[row["app_id"]], per_mmp[row["provider"]]):
-            figures.add(row["status"], reason, row["d"], row["a"])
-    latencies = LatencyRollup.objects.filter(**scope).values("app_id", "provider", "bucket")
-    for row in latencies.annotate(n=Sum("attempts")):
-        for figures in (overall, per_app[row["app_id"]], per_mmp[row["provider"]]):
-            figures.latency[row["bucket"]] += row["n"]
-
-    bars = _bars(span, base)
-    for hour, status, deliveries in (
-        OutcomeRollup.objects.filter(**scope)
-        .values_list("hour", "status")
-        .annotate(d=Sum("deliveries"))
-        .values_list("hour", "status", "d")
-    ):
-        _bar_at(bars, span, hour).figures.add(status, "", deliveries, 0)
+        scope["provider"], base["mmp"] = mmp, mmp
     apps = App.objects.in_bulk()
+    overall = Figures(filters=base)
+    per_app = defaultdict(Figures)
+    per_mmp = defaultdict(Figures)
+    bars = _bars(span, base)
+    _add_rollups(scope, span, overall, per_app, per_mmp, bars)
     for app_id, hour, n in _in_flight(span, include_tests, app, mmp):
-        overall.in_flight += n
-        per_app[app_id].in_flight += n
-        per_mmp[apps[app_id].provider].in_flight += n
-        _bar_at(bars, span, hour).figures.in_flight += n
-
+        for figures in (
+            overall,
+            per_app[app_id],
+            per_mmp[apps[app_id].provider],
+            _bar_at(bars, span, hour).figures,
+        ):
+            figures.in_flight += n
     for app_id, figures in per_app.items():
         figures.filters = {**base, "app": str(app_id)}
     for provider, figures in per_mmp.items():
@@ -224,6 +207,24 @@ def report(span: Range, *, include_tests: bool = True, app: App | None = None, m
     labels = dict(Provider.choices)
     by_mmp = [(p, labels.get(p, p), f) for p, f in sorted(per_mmp.items(), key=lambda i: -i[1].sends)]
     return Report(span, overall, by_mmp, by_app, list(bars.values()))
+
+
+def _add_rollups(
+    scope: dict, span: Range, overall: Figures, per_app: dict, per_mmp: dict, bars: dict
+) -> None:
+    """Three grouped reads: outcomes and latencies per app and MMP, outcomes per hour."""
+    outcomes = OutcomeRollup.objects.filter(**scope).values("app_id", "provider", "status", "reason")
+    for row in outcomes.annotate(d=Sum("deliveries"), a=Sum("attempts")):
+        reason = row["reason"] or NO_ANSWER
+        for figures in (overall, per_app[row["app_id"]], per_mmp[row["provider"]]):
+            figures.add(row["status"], reason, row["d"], row["a"])
+    latencies = LatencyRollup.objects.filter(**scope).values("app_id", "provider", "bucket")
+    for row in latencies.annotate(n=Sum("attempts")):
+        for figures in (overall, per_app[row["app_id"]], per_mmp[row["provider"]]):
+            figures.latency[row["bucket"]] += row["n"]
+    hourly = OutcomeRollup.objects.filter(**scope).values_list("hour", "status").annotate(d=Sum("deliveries"))
+    for hour, status, deliveries in hourly.values_list("hour", "status", "d"):
+        _bar_at(bars, span, hour).figures.add(status, "", deliveries, 0)
 
 
 def _bars(span: Range, base: dict[str, str]) -> dict[datetime, Bar]:
