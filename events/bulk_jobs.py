@@ -22,6 +22,7 @@ from events.bulk import MAX_PROBLEMS, Checked, CsvUnusable, check_rows, max_rows
 from events.engine import liveness
 from events.ingest import Catalogue, save
 from events.models import BulkSend, Delivery, Status
+from events.reporting import rollups
 
 log = logging.getLogger(__name__)
 State = BulkSend.State
@@ -49,6 +50,10 @@ def start(bulk: BulkSend) -> bool:
     return True
 
 
+# What the rollups need of a cancelled delivery (events/reporting/rollups.py, step()).
+CANCEL_FIELDS = ("id", "app", "source", "created_at")
+
+
 def cancel(bulk: BulkSend) -> bool:
     """Stop checking or queueing; fail this bulk's deliveries that no worker has claimed yet.
 
@@ -61,12 +66,19 @@ def cancel(bulk: BulkSend) -> bool:
         ):
             return False
         waiting = Delivery.objects.filter(bulk_send=bulk)
-        waiting.filter(status=Status.QUEUED).update(
-            status=Status.FAILED, last_explanation=CANCELLED_BEFORE_SENDING, finished_at=now
-        )
-        waiting.filter(status=Status.RETRYING).update(
-            status=Status.FAILED, last_explanation=CANCELLED_BEFORE_RETRY, finished_at=now
-        )
+        for status, explanation in (
+            (Status.QUEUED, CANCELLED_BEFORE_SENDING),
+            (Status.RETRYING, CANCELLED_BEFORE_RETRY),
+        ):
+            # Locked first (and SQLite's write lock is held since the update above), so what the
+            # overview counts is exactly what this update fails.
+            cancelled = list(waiting.filter(status=status).select_for_update().only(*CANCEL_FIELDS))
+            waiting.filter(status=status).update(
+                status=Status.FAILED, last_explanation=explanation, finished_at=now
+            )
+            for delivery in cancelled:
+                delivery.app = bulk.app  # one app per bulk send: no query per row for its provider
+            rollups.record_attempts(rollups.step(d, Status.FAILED, sent=False) for d in cancelled)
     return True
 
 

@@ -2,20 +2,30 @@
 
 Pages are cut by (created_at, id), newest first, and never counted: on millions of rows a page
 costs one index range scan of PAGE_SIZE + 1 rows. Each filter is an equality that leads one of the
-Delivery indexes (app+time, status+time, device+time), so the planner can walk that index in time
-order and stop after a page (see tests/test_log.py and the note in the final report for EXPLAIN).
+Delivery indexes (app+time, event token+time, status+time, device+time), so the planner can walk
+that index in time order and stop after a page (tests/test_log.py pins the plans).
+
+The search box takes a delivery id, an exact device id (both index hits), or any text of three
+characters or more, found case-insensitively anywhere in the device id, the MMP's words or the
+values of the sent parameters (callback and partner parameters included). On PostgreSQL that text
+search is read through a trigram index on exactly SearchedText (migration 0009): the expression here
+and the index's must stay the same, or every search becomes a scan of the whole table.
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import transaction
+from django.db.models import F, Func, Q, QuerySet, TextField
 
-from events.models import Delivery
+from events.models import App, Delivery, EventToken, Source, Status
 
 PAGE_SIZE = 50
+# Rows fetched from the export's server-side cursor at a time.
+EXPORT_CHUNK = 2000
 # Columns a log row and the CSV export read: the params JSON and the explanation stay in the table.
 ROW_FIELDS = (
     *("id", "created_at", "app", "app__name", "event_token", "event_token__name", "event_token__token"),
@@ -24,6 +34,39 @@ ROW_FIELDS = (
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HTTP_CLASS = re.compile(r"([1-5])xx")
+# Statuses the overview's figures group, each one link: failed or dead; not finished yet.
+STATUS_GROUPS = {
+    "unsuccessful": ("Failed or dead", (Status.FAILED, Status.DEAD)),
+    "in_flight": (
+        "Not finished (queued, sending, retrying)",
+        (Status.QUEUED, Status.SENDING, Status.RETRYING),
+    ),
+}
+# A trigram index finds nothing shorter than three characters: shorter text matches ids only.
+MIN_SEARCH = 3
+
+
+class SearchedText(Func):
+    """What the search box looks in: the device id, the MMP's words and the values of the sent
+    parameters (on SQLite the parameters' JSON text, names and all). All three are NOT NULL.
+
+    Django's icontains compares UPPER(this) LIKE UPPER('%text%'); migration 0009 indexes exactly
+    UPPER(this) on PostgreSQL, so the SQL below must not change without a new index.
+    """
+
+    output_field = TextField()
+
+    def __init__(self) -> None:
+        super().__init__(F("device_id"), F("last_message"), F("params"))
+
+    def as_sql(self, compiler, connection, params_sql: str = "%s", **extra_context):
+        compiled = [compiler.compile(expression) for expression in self.get_source_expressions()]
+        (device_id, message, params), args = zip(*compiled, strict=True)
+        sql = f"({device_id} || ' ' || {message} || ' ' || {params_sql % params})"
+        return sql, [arg for part in args for arg in part]
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, "jsonb_path_query_array(%s, 'strict $.*')::text")
 
 
 @dataclass(frozen=True)
@@ -58,9 +101,16 @@ class Page:
 def filtered(filters: dict[str, Any]) -> QuerySet[Delivery]:
     """The deliveries the cleaned filter form asks for (unordered)."""
     qs = Delivery.objects.all()
-    for name, lookup in (("app", "app"), ("event", "event_token"), ("status", "status")):
+    for name, lookup in (("app", "app"), ("event", "event_token"), ("mmp", "app__provider")):
         if filters.get(name):
             qs = qs.filter(**{lookup: filters[name]})
+    status = filters.get("status")
+    if status in STATUS_GROUPS:
+        qs = qs.filter(status__in=STATUS_GROUPS[status][1])
+    elif status:
+        qs = qs.filter(status=status)
+    if filters.get("tests") == "exclude":
+        qs = qs.exclude(source=Source.FORM)
     for name in ("source", "environment"):
         if filters.get(name):
             qs = qs.filter(**{name: filters[name]})
@@ -70,22 +120,22 @@ def filtered(filters: dict[str, Any]) -> QuerySet[Delivery]:
     if filters.get("until"):
         qs = qs.filter(created_at__lt=filters["until"])
     if filters.get("q"):
-        qs = qs.filter(search(filters["q"]))
+        qs = qs.alias(_searched=SearchedText()).filter(search(filters["q"]))
     return qs
 
 
 def search(text: str) -> Q:
-    """A delivery id, a device id, or words from the MMP's answer.
+    """A delivery id, a device id, or text in the device id, the MMP's words or parameter values.
 
-    An exact device id is looked up first (an index hit); only text that is no device id falls
-    back to scanning the MMP's messages.
+    An exact device id is looked up first (an index hit); other text of MIN_SEARCH characters or
+    more is found through the trigram index on SearchedText.
     """
     text = text.strip()
     if re.fullmatch(r"#?[0-9]{1,18}", text):
         return Q(pk=int(text.lstrip("#"))) | Q(device_id=text.lstrip("#"))
-    if Delivery.objects.filter(device_id=text).exists():
+    if len(text) < MIN_SEARCH or Delivery.objects.filter(device_id=text).exists():
         return Q(device_id=text)
-    return Q(last_message__icontains=text)
+    return Q(_searched__icontains=text)
 
 
 def page(qs: QuerySet[Delivery], *, before: Cursor | None = None, after: Cursor | None = None) -> Page:
@@ -119,6 +169,33 @@ def page_query(
             Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, pk__lt=before.pk)
         )
     return newest_first(qs)[: PAGE_SIZE + 1]
+
+
+def export_rows(filters: dict[str, Any], chunk_size: int = EXPORT_CHUNK) -> Iterator[Delivery]:
+    """Every filtered row, newest first, read from a server-side cursor on PostgreSQL.
+
+    The query walks the time index in its own order (created_at, id) and joins nothing: the app
+    and event-token names come from dicts read once here. A join or another order would let the
+    planner sort the whole result before the first row (3 s and a 200 MB temporary file at a
+    million rows); this way the first rows leave at once and PostgreSQL holds one chunk at a time.
+    """
+    apps = App.objects.in_bulk()
+    tokens = EventToken.objects.in_bulk()
+    fields = [name for name in ROW_FIELDS if "__" not in name]
+    rows = newest_first(filtered(filters)).only(*fields)
+    # In a transaction: Django declares the cursor WITH HOLD under autocommit, and PostgreSQL
+    # computes a held cursor's whole result when the declaring transaction ends.
+    with transaction.atomic():
+        for row in rows.iterator(chunk_size=chunk_size):
+            # Set as select_related would have: reading .app costs no query. An app or token made
+            # during the export is read once.
+            if row.app_id not in apps:
+                apps[row.app_id] = App.objects.get(pk=row.app_id)
+            if row.event_token_id not in tokens:
+                tokens[row.event_token_id] = EventToken.objects.get(pk=row.event_token_id)
+            row.app = apps[row.app_id]
+            row.event_token = tokens[row.event_token_id]
+            yield row
 
 
 def newest_first(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:

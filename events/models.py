@@ -230,6 +230,8 @@ class Delivery(models.Model):
             # The unfiltered log and the overview's time windows read newest first.
             models.Index(fields=["-created_at", "-id"], name="delivery_time"),
             models.Index(fields=["app", "-created_at"], name="delivery_app_time"),
+            # An old event token's rows sit far down the time index: the log filters by this one.
+            models.Index(fields=["event_token", "-created_at"], name="delivery_event_time"),
             models.Index(fields=["status", "-created_at"], name="delivery_status_time"),
             models.Index(fields=["device_id", "-created_at"], name="delivery_device_time"),
             models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due"),
@@ -240,6 +242,7 @@ class Delivery(models.Model):
                 name="delivery_order_pending",
                 condition=models.Q(status__in=PENDING_STATUSES),
             ),
+            # The search box's trigram index is PostgreSQL-only, so it lives in migration 0009 alone.
         ]
 
     def __str__(self) -> str:
@@ -415,3 +418,7 @@ class BulkSend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_state_display()})"
+
+
+# The overview's rollups live with the reporting code; imported here so Django registers them.
+from events.reporting.models import LatencyRollup, OutcomeRollup  # noqa: E402, F401

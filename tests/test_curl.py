@@ -118,3 +118,42 @@ def test_the_command_sends_the_user_agent_of_the_transport():
 
 def test_a_curl_command_prints_as_its_text():
     assert str(CurlCommand("curl x")) == "curl x" and CurlCommand('"$A_B:" "$C"').variables == ["A_B", "C"]
+
+
+def test_a_tenjin_attempt_from_before_a_key_rotation_shows_its_masked_header(tenjin_app):
+    """The stored credential is the old key's mask, which is no base64: shown as stored, never a 500."""
+    from events.models import Delivery
+    from tests.test_deliveries import add_attempt
+
+    outbound = get_provider(tenjin_app).build(
+        tenjin_app, tenjin_app.event_tokens.first(), {"os_version": "33"}
+    )
+    delivery = Delivery.objects.create(
+        app=tenjin_app, event_token=tenjin_app.event_tokens.first(), source="cli", environment="production"
+    )
+    attempt = add_attempt(delivery, request_headers=Masker(outbound.secrets).headers(outbound.headers))
+    tenjin_app.app_key = "NEWKEYNEWKEYNEWKEYNEWKEYNEWKEY99"
+    tenjin_app.save()
+    command = curl_for_attempt(Attempt.objects.select_related("delivery__app").get(pk=attempt.pk))
+    assert f"Authorization: Basic ••••{TENJIN_SDK_KEY[-4:]}" in argv(command.text)
+    assert TENJIN_SDK_KEY not in command.text
+
+
+def test_a_tenjin_delivery_page_answers_after_a_key_rotation(client_for, viewer, tenjin_app):
+    from django.urls import reverse
+
+    from events.models import Delivery
+    from tests.test_deliveries import add_attempt
+
+    outbound = get_provider(tenjin_app).build(
+        tenjin_app, tenjin_app.event_tokens.first(), {"os_version": "33"}
+    )
+    delivery = Delivery.objects.create(
+        app=tenjin_app, event_token=tenjin_app.event_tokens.first(), source="cli", environment="production"
+    )
+    add_attempt(delivery, request_headers=Masker(outbound.secrets).headers(outbound.headers))
+    tenjin_app.app_key = "NEWKEYNEWKEYNEWKEYNEWKEYNEWKEY99"
+    tenjin_app.save()
+    response = client_for(viewer).get(reverse("delivery", args=[delivery.pk]))
+    assert response.status_code == 200
+    assert TENJIN_SDK_KEY not in response.content.decode()

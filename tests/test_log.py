@@ -161,6 +161,33 @@ def test_filter_by_time_range(reader, mixed):
     assert ids_on(reader.get(f"{reverse('log')}?since={since}&until={until}")) == [mixed["old"].pk]
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        IDFA[:8],  # the start of a device id
+        IDFA[9:23].lower(),  # a lowercase part of it
+        IDFA.lower(),  # a whole IDFA in lowercase (Adjust's ids are case-insensitive)
+        "a-1001",  # a callback parameter's value
+        "Summer",  # a partner parameter's value
+    ],
+)
+def test_search_finds_parts_of_ids_and_parameter_values_in_any_case(reader, adjust_app, query):
+    params = {"idfa": IDFA, "callback_params": '{"order":"A-1001"}', "partner_params": '{"promo":"SUMMER"}'}
+    found = row(adjust_app, params=params)
+    row(adjust_app, device_id="0B1C2D3E-0000-0000-0000-000000000000", params={"idfa": "0B1C2D3E"})
+    assert ids_on(reader.get(f"{reverse('log')}?q={query}")) == [found.pk]
+
+
+def test_search_matches_parameter_values_not_their_names(reader, adjust_app):
+    row(adjust_app, params={"callback_params": '{"order":"42"}'}, last_message="")
+    assert ids_on(reader.get(f"{reverse('log')}?q=environment")) == []
+
+
+def test_a_search_shorter_than_three_characters_only_matches_whole_ids(reader, adjust_app):
+    row(adjust_app, last_message="ok")
+    assert ids_on(reader.get(f"{reverse('log')}?q=ok")) == []
+
+
 def test_search_by_delivery_id(reader, mixed):
     pk = mixed["retrying"].pk
     assert ids_on(reader.get(f"{reverse('log')}?q={pk}")) == [pk]
@@ -241,6 +268,7 @@ def test_the_results_fragment_is_the_table_alone(reader, adjust_app):
     ("filters", "index"),
     [
         ({"app": True}, "delivery_app_time"),
+        ({"event": True}, "delivery_event_time"),
         ({"status": "failed"}, "delivery_status_time"),
         ({"q": IDFA}, "delivery_device_time"),
     ],
@@ -255,6 +283,8 @@ def test_filtered_pages_are_read_through_their_index(adjust_app, filters, index)
     row(adjust_app)
     if "app" in filters:
         filters = {"app": adjust_app}
+    if "event" in filters:
+        filters = {"event": adjust_app.event_tokens.first()}
     before = log_query.Cursor(NOW + timedelta(days=1), 10**9)
     for cursor in ({}, {"before": before}):
         qs = log_query.page_query(log_query.filtered(filters), **cursor)
@@ -264,6 +294,20 @@ def test_filtered_pages_are_read_through_their_index(adjust_app, filters, index)
                 c.execute("SET LOCAL enable_sort = off")  # as on a big table: the index gives the order
         plan = qs.explain()
         assert index in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram index is PostgreSQL's")
+@pytest.mark.parametrize("text", ["Device not found", "a-1001", IDFA[:8].lower()])
+def test_text_search_reads_the_trigram_index(adjust_app, text):
+    """The searched expression is the indexed one: with plain index scans and sequential scans
+    off, only a bitmap scan of the trigram index can answer (any other plan is a sequential scan)."""
+    row(adjust_app)
+    qs = log_query.page_query(log_query.filtered({"q": text}))
+    with connection.cursor() as c:
+        c.execute("SET LOCAL enable_seqscan = off")
+        c.execute("SET LOCAL enable_indexscan = off")
+    plan = qs.explain()
+    assert "delivery_search_trgm" in plan, plan
 
 
 # --- CSV export ----------------------------------------------------------------------------------
@@ -310,3 +354,21 @@ def test_an_export_with_invalid_filters_is_refused(reader, db):
 @pytest.mark.parametrize("query", ["http=²", "q=²", "q=%23٣", "http=٣xx"])
 def test_digits_from_other_scripts_never_break_the_log(reader, mixed, query):
     assert reader.get(f"{reverse('log')}?{query}").status_code == 200
+
+
+def test_the_export_reads_the_time_index_in_its_order_without_joining(adjust_app, tenjin_app):
+    """No join and the index's own order: PostgreSQL streams rows from the cursor instead of
+    sorting the whole result before the first one."""
+    row(adjust_app)
+    row(tenjin_app)
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(log_query.export_rows({}))
+    assert [r.app.name for r in rows] == [tenjin_app.name, adjust_app.name]  # same time: newest id first
+    export = [q["sql"] for q in queries.captured_queries if "events_delivery" in q["sql"]]
+    assert len(export) == 1 and "JOIN" not in export[0]
+    assert 'ORDER BY "events_delivery"."created_at" DESC, "events_delivery"."id" DESC' in export[0]
+    if connection.vendor == "postgresql":  # tiny table: told to avoid the scan a big one would
+        with connection.cursor() as c:
+            c.execute("SET LOCAL enable_seqscan = off")
+        plan = log_query.newest_first(log_query.filtered({})).only("id", "created_at").explain()
+        assert "delivery_time" in plan and "Sort" not in plan, plan

@@ -21,6 +21,7 @@ from events.engine.queues import enqueue_retry
 from events.engine.rows import update_rows
 from events.models import Attempt, Delivery, Outcome, Status
 from events.providers import Verdict, get_provider
+from events.reporting import rollups
 from events.secrets import Masker
 from events.transport import HttpAnswer, OutboundRequest, TransportError, host_of, wire_headers
 
@@ -158,6 +159,10 @@ def record(finished: list[Finished]) -> Recorded:
             for item in finished
             if item.prepared.delivery.pk in held_ids and item.prepared.delivery.status == Status.DELIVERED
         )
+        # The overview's hourly figures (events/reporting/rollups.py), in the same transaction.
+        rollups.record_attempts(
+            rollups.step(d, d.status, reason=d.last_message, duration_ms=d.last_duration_ms) for d in held
+        )
     for delivery in deliveries:
         statuses[delivery.pk] = delivery.status if delivery.pk in held_ids else "lost_claim"
     for delivery in held:
@@ -222,16 +227,19 @@ def retry_without_sending(delivery: Delivery, explanation: str) -> str:
         Outcome.RETRY, attempts_made=delivery.attempt_count, created_at=delivery.created_at, now=now
     )
     status = decision.status
-    holding(delivery).update(
-        status=status,
-        attempt_count=F("attempt_count") - 1 if status == Status.RETRYING else F("attempt_count"),
-        next_attempt_at=now + timedelta(seconds=decision.delay) if status == Status.RETRYING else None,
-        finished_at=None if status == Status.RETRYING else now,
-        last_outcome=Outcome.RETRY,
-        last_message="",
-        last_explanation=" ".join(part for part in (explanation, decision.note) if part),
-        updated_at=now,
-    )
+    with transaction.atomic():
+        held = holding(delivery).update(
+            status=status,
+            attempt_count=F("attempt_count") - 1 if status == Status.RETRYING else F("attempt_count"),
+            next_attempt_at=now + timedelta(seconds=decision.delay) if status == Status.RETRYING else None,
+            finished_at=None if status == Status.RETRYING else now,
+            last_outcome=Outcome.RETRY,
+            last_message="",
+            last_explanation=" ".join(part for part in (explanation, decision.note) if part),
+            updated_at=now,
+        )
+        if held and status != Status.RETRYING:  # gave up: a delivery finished, nothing sent
+            rollups.record_attempts([rollups.step(delivery, status, sent=False)])
     if status == Status.RETRYING:
         enqueue_retry(delivery.pk, decision.delay)
     return status
@@ -240,15 +248,18 @@ def retry_without_sending(delivery: Delivery, explanation: str) -> str:
 def finish_without_sending(delivery: Delivery, explanation: str, status: Status = Status.FAILED) -> str:
     """A final status with nothing sent: the claim's attempt does not count."""
     now = timezone.now()
-    holding(delivery).update(
-        status=status,
-        attempt_count=F("attempt_count") - 1,
-        finished_at=now,
-        last_outcome=Outcome.PERMANENT if status == Status.FAILED else Outcome.RETRY,
-        last_message="",
-        last_explanation=explanation,
-        updated_at=now,
-    )
+    with transaction.atomic():
+        held = holding(delivery).update(
+            status=status,
+            attempt_count=F("attempt_count") - 1,
+            finished_at=now,
+            last_outcome=Outcome.PERMANENT if status == Status.FAILED else Outcome.RETRY,
+            last_message="",
+            last_explanation=explanation,
+            updated_at=now,
+        )
+        if held:
+            rollups.record_attempts([rollups.step(delivery, status, sent=False)])
     return status
 
 

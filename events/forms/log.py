@@ -6,7 +6,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from events.models import App, Environment, EventToken, Source, Status
+from events.log_query import STATUS_GROUPS
+from events.models import App, Environment, EventToken, Provider, Source, Status
 
 PERIODS = {
     "1h": timedelta(hours=1),
@@ -14,6 +15,10 @@ PERIODS = {
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
+STATUS_CHOICES = [
+    *Status.choices,
+    *((group, label) for group, (label, _) in STATUS_GROUPS.items()),
+]
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
 
 
@@ -31,7 +36,10 @@ class LogFilterForm(forms.Form):
         required=False,
         label="Search",
         widget=forms.TextInput(
-            attrs={"placeholder": "delivery id, device id or text of the answer", "type": "search"}
+            attrs={
+                "placeholder": "delivery id, part of a device id, answer or parameter value",
+                "type": "search",
+            }
         ),
     )
     app = forms.ModelChoiceField(queryset=App.objects.order_by("name"), required=False, empty_label="any")
@@ -40,7 +48,8 @@ class LogFilterForm(forms.Form):
         required=False,
         empty_label="any",
     )
-    status = forms.ChoiceField(choices=_blank(Status.choices), required=False)
+    mmp = forms.ChoiceField(choices=_blank(Provider.choices), required=False, label="MMP")
+    status = forms.ChoiceField(choices=_blank(STATUS_CHOICES), required=False)
     http = forms.RegexField(
         regex=r"^\s*(\d{3}|[1-5]xx|none)\s*$",
         required=False,
@@ -50,6 +59,9 @@ class LogFilterForm(forms.Form):
     )
     source = forms.ChoiceField(choices=_blank(Source.choices), required=False)
     environment = forms.ChoiceField(choices=_blank(Environment.choices), required=False)
+    tests = forms.ChoiceField(
+        choices=[("", "included"), ("exclude", "left out")], required=False, label="Test traffic"
+    )
     period = forms.ChoiceField(
         choices=_blank([(key, f"last {key}") for key in PERIODS]), required=False, label="Time"
     )

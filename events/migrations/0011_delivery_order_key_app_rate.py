@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0007_delivery_time_index'),
+        ('events', '0010_hourly_rollups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,257 @@
+"""The overview's figures for a time range, read from the hourly rollups (rollups.py).
+
+A range is whole hours of delivery creation, like the rollups: "last 24 hours" at 10:20 is 10:00
+yesterday to 11:00 today. Each figure carries the request-log filters that list exactly the
+deliveries it counts (`log_filters`), so the page can link every number to the log.
+
+Cost: three grouped reads of the rollups (one row per hour, app, status and reason, or per hour,
+app and latency bucket) and one of the deliveries still in flight, through the status index. None
+grows with the number of deliveries, only with the range's hours and the apps.
+"""
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncHour
+from django.urls import reverse
+
+from events.models import App, Delivery, Provider, Source, Status
+from events.reporting.models import LatencyRollup, OutcomeRollup
+from events.reporting.rollups import BOUNDS, hour_of
+
+TOP_REASONS = 5
+IN_FLIGHT = (Status.QUEUED, Status.SENDING, Status.RETRYING)
+NO_ANSWER = "(no answer from the MMP)"
+LOG_TIME = "%Y-%m-%dT%H:%M"
+
+
+def log_url(filters: dict[str, str], **more: str) -> str:
+    """The request log filtered to these deliveries."""
+    return reverse("log") + "?" + urlencode({**filters, **more})
+
+
+@dataclass(frozen=True)
+class Range:
+    key: str  # 1h, 24h, 7d, 30d or custom
+    label: str
+    start: datetime  # on the hour, UTC
+    end: datetime  # on the hour, exclusive
+
+    @property
+    def bucket(self) -> timedelta:
+        """The chart's bar: an hour up to two days, six hours up to ten, then a day."""
+        span = self.end - self.start
+        if span <= timedelta(days=2):
+            return timedelta(hours=1)
+        return timedelta(hours=6) if span <= timedelta(days=10) else timedelta(days=1)
+
+    def log_filters(self, start: datetime | None = None, end: datetime | None = None) -> dict[str, str]:
+        start, end = max(start or self.start, self.start), min(end or self.end, self.end)
+        return {"since": f"{start:{LOG_TIME}}", "until": f"{end:{LOG_TIME}}"}
+
+
+PRESETS = {
+    "1h": ("Last hour", timedelta(hours=1)),
+    "24h": ("Last 24 hours", timedelta(hours=24)),
+    "7d": ("Last 7 days", timedelta(days=7)),
+    "30d": ("Last 30 days", timedelta(days=30)),
+}
+MAX_CUSTOM = timedelta(days=400)
+
+
+def preset(key: str, now: datetime) -> Range:
+    label, span = PRESETS[key]
+    end = hour_of(now) + timedelta(hours=1)
+    return Range(key, label, hour_of(now - span), end)
+
+
+def custom(since: datetime, until: datetime) -> Range:
+    """Whole hours from `since` to `until` (the hour it falls in included), at most MAX_CUSTOM."""
+    start = hour_of(since)
+    end = min(hour_of(until) + timedelta(hours=1), start + MAX_CUSTOM)
+    label = f"{start:%Y-%m-%d %H:00} to {end:%Y-%m-%d %H:00} UTC"
+    return Range("custom", label, start, end)
+
+
+@dataclass
+class Figures:
+    delivered: int = 0
+    failed: int = 0  # failed or dead
+    in_flight: int = 0
+    retries: int = 0  # attempts that led to another try
+    latency: list[int] = field(default_factory=lambda: [0] * (len(BOUNDS) + 1))
+    reasons: Counter[str] = field(default_factory=Counter)
+    filters: dict[str, str] = field(default_factory=dict)  # the log filters that list these
+
+    @property
+    def sends(self) -> int:
+        return self.delivered + self.failed + self.in_flight
+
+    @property
+    def success_rate(self) -> float | None:
+        """Delivered among the finished ones, in percent; None before any has finished."""
+        finished = self.delivered + self.failed
+        return 100 * self.delivered / finished if finished else None
+
+    @property
+    def p50(self) -> float | None:
+        return percentile(self.latency, 50)
+
+    @property
+    def p95(self) -> float | None:
+        return percentile(self.latency, 95)
+
+    def top_reasons(self, n: int = TOP_REASONS) -> list[tuple[str, int]]:
+        return sorted(self.reasons.items(), key=lambda item: (-item[1], item[0]))[:n]
+
+    def reason_links(self, n: int = TOP_REASONS) -> list[tuple[str, int, str]]:
+        """(reason, deliveries, the log of failed or dead deliveries with these words)."""
+        return [
+            (
+                reason,
+                count,
+                log_url(
+                    self.filters, status="unsuccessful", **({"q": reason} if reason != NO_ANSWER else {})
+                ),
+            )
+            for reason, count in self.top_reasons(n)
+        ]
+
+    @property
+    def links(self) -> dict[str, str]:
+        """The log of these deliveries: all of them, and those of each status group."""
+        return {
+            "all": log_url(self.filters),
+            "delivered": log_url(self.filters, status="delivered"),
+            "unsuccessful": log_url(self.filters, status="unsuccessful"),
+            "in_flight": log_url(self.filters, status="in_flight"),
+        }
+
+    def add(self, status: str, reason: str, deliveries: int, attempts: int) -> None:
+        if status == Status.DELIVERED:
+            self.delivered += deliveries
+        elif status in (Status.FAILED, Status.DEAD):
+            self.failed += deliveries
+            if deliveries:
+                self.reasons[reason] += deliveries
+        elif status == Status.RETRYING:
+            self.retries += attempts
+
+
+@dataclass
+class Bar:
+    start: datetime
+    end: datetime
+    figures: Figures
+
+
+@dataclass
+class Report:
+    range: Range
+    overall: Figures
+    by_mmp: list[tuple[str, str, Figures]]  # (provider, its label, figures)
+    by_app: list[tuple[App, Figures]]  # busiest first
+    bars: list[Bar]
+
+
+def percentile(histogram: list[int], p: float) -> float | None:
+    """The nearest-rank percentile, read as the upper bound of its bucket (inf past the last)."""
+    total = sum(histogram)
+    if not total:
+        return None
+    rank = max(1, math.ceil(p / 100 * total))
+    seen = 0
+    for index, count in enumerate(histogram):
+        seen += count
+        if seen >= rank:
+            return float(BOUNDS[index]) if index < len(BOUNDS) else math.inf
+    return math.inf  # not reached: the counts add up to total
+
+
+def report(span: Range, *, include_tests: bool = True, app: App | None = None, mmp: str = "") -> Report:
+    """The range's figures overall, per MMP, per app and per bar of the chart."""
+    scope = {"hour__gte": span.start, "hour__lt": span.end}
+    base = span.log_filters()  # the log filters of the same deliveries
+    if not include_tests:
+        scope["test"], base["tests"] = False, "exclude"
+    if app is not None:
+        scope["app"], base["app"] = app, str(app.pk)
+    if mmp:
+        scope["provider"], base["mmp"] = mmp, mmp
+    apps = App.objects.in_bulk()
+    overall = Figures(filters=base)
+    per_app = defaultdict(Figures)
+    per_mmp = defaultdict(Figures)
+    bars = _bars(span, base)
+    _add_rollups(scope, span, overall, per_app, per_mmp, bars)
+    for app_id, hour, n in _in_flight(span, include_tests, app, mmp):
+        for figures in (
+            overall,
+            per_app[app_id],
+            per_mmp[apps[app_id].provider],
+            _bar_at(bars, span, hour).figures,
+        ):
+            figures.in_flight += n
+    for app_id, figures in per_app.items():
+        figures.filters = {**base, "app": str(app_id)}
+    for provider, figures in per_mmp.items():
+        figures.filters = {**base, "mmp": provider}
+    by_app = sorted(
+        ((apps[pk], f) for pk, f in per_app.items() if pk in apps),
+        key=lambda pair: (-pair[1].sends, pair[0].name),
+    )
+    labels = dict(Provider.choices)
+    by_mmp = [(p, labels.get(p, p), f) for p, f in sorted(per_mmp.items(), key=lambda i: -i[1].sends)]
+    return Report(span, overall, by_mmp, by_app, list(bars.values()))
+
+
+def _add_rollups(
+    scope: dict, span: Range, overall: Figures, per_app: dict, per_mmp: dict, bars: dict
+) -> None:
+    """Three grouped reads: outcomes and latencies per app and MMP, outcomes per hour."""
+    outcomes = OutcomeRollup.objects.filter(**scope).values("app_id", "provider", "status", "reason")
+    for row in outcomes.annotate(d=Sum("deliveries"), a=Sum("attempts")):
+        reason = row["reason"] or NO_ANSWER
+        for figures in (overall, per_app[row["app_id"]], per_mmp[row["provider"]]):
+            figures.add(row["status"], reason, row["d"], row["a"])
+    latencies = LatencyRollup.objects.filter(**scope).values("app_id", "provider", "bucket")
+    for row in latencies.annotate(n=Sum("attempts")):
+        for figures in (overall, per_app[row["app_id"]], per_mmp[row["provider"]]):
+            figures.latency[row["bucket"]] += row["n"]
+    hourly = OutcomeRollup.objects.filter(**scope).values_list("hour", "status").annotate(d=Sum("deliveries"))
+    for hour, status, deliveries in hourly.values_list("hour", "status", "d"):
+        _bar_at(bars, span, hour).figures.add(status, "", deliveries, 0)
+
+
+def _bars(span: Range, base: dict[str, str]) -> dict[datetime, Bar]:
+    bars = {}
+    moment = span.start
+    while moment < span.end:
+        end = min(moment + span.bucket, span.end)
+        bars[moment] = Bar(moment, end, Figures(filters={**base, **span.log_filters(moment, end)}))
+        moment = end
+    return bars
+
+
+def _bar_at(bars: dict[datetime, Bar], span: Range, hour: datetime) -> Bar:
+    hour = hour_of(hour)
+    step = int(span.bucket.total_seconds() // 3600)
+    hours = int((hour - span.start).total_seconds() // 3600)
+    return bars[span.start + timedelta(hours=hours - hours % step)]
+
+
+def _in_flight(span: Range, include_tests: bool, app: App | None, mmp: str):
+    """(app id, hour, count) of the range's deliveries not finished yet: live, not rolled up."""
+    qs = Delivery.objects.filter(status__in=IN_FLIGHT, created_at__gte=span.start, created_at__lt=span.end)
+    if not include_tests:
+        qs = qs.exclude(source=Source.FORM)
+    if app is not None:
+        qs = qs.filter(app=app)
+    if mmp:
+        qs = qs.filter(app__provider=mmp)
+    hourly = qs.annotate(hour=TruncHour("created_at", tzinfo=UTC)).values_list("app_id", "hour")
+    return hourly.annotate(n=Count("id")).order_by()
