@@ -124,7 +124,7 @@ class AppsFlyerProvider(MMPProvider):
         warnings: list[str] = []
         check_known_fields(fields, FIELD_NAMES, errors, self.label)
         check_app_and_token(app, event_token, errors)
-        for message in _app_problems(app):
+        for message in _app_problems(app).values():
             errors.add("app", message)
         errors.check("environment", required_production, fields.get("environment"), app, self.label)
         params = _device_ids(app, fields.get("device_ids"), errors)
@@ -200,10 +200,7 @@ class AppsFlyerProvider(MMPProvider):
         return [spec for spec in EVENT_FIELDS if spec.name != "att_status" or app.platform == Platform.IOS]
 
     def validate_app(self, app: App) -> tuple[dict[str, list[str]], list[str]]:
-        errors: dict[str, list[str]] = {}
-        for message in _app_problems(app):
-            field = "platform" if "platform" in message else "bundle_id"
-            errors.setdefault(field, []).append(message)
+        errors = {field: [message] for field, message in _app_problems(app).items()}
         if app.default_environment != "production":
             errors["default_environment"] = ["AppsFlyer keeps no sandbox: its apps send to production."]
         if any(ch.isspace() for ch in app.app_key or ""):
@@ -279,24 +276,31 @@ def _iso(eventtime: str) -> str:
     return eventtime.replace(" ", "T") + "Z" if eventtime else ""
 
 
-def _app_problems(app: App) -> list[str]:
+def _app_problems(app: App) -> dict[str, str]:
+    """What is wrong with the app's platform or AppsFlyer app id, by App field."""
     app_id = (app.bundle_id or "").strip()
     if app.platform not in PLATFORMS:
-        return [f"AppsFlyer's mobile S2S API takes iOS, Android and Windows apps, not {app.platform}."]
+        return {
+            "platform": f"AppsFlyer's mobile S2S API takes iOS, Android and Windows apps, not {app.platform}."
+        }
     if not app_id:
-        return ["Give the AppsFlyer app id: id + the App Store id on iOS, the package name on Android."]
+        return {
+            "bundle_id": "Give the AppsFlyer app id: id + the App Store id on iOS, the package name on Android."
+        }
+    if app.platform == Platform.IOS and app_id.isdigit():
+        # AppsFlyer answers 200 OK to this and drops the event: refused here, with the fix.
+        return {
+            "bundle_id": f"An iOS AppsFlyer app id starts with 'id': write id{app_id}. AppsFlyer answers "
+            "200 OK to the bare number and drops every event."
+        }
     if app.platform == Platform.IOS and not IOS_APP_ID.fullmatch(app_id):
-        if app_id.isdigit():
-            # AppsFlyer answers 200 OK to this and drops the event: refused here, with the fix.
-            return [
-                f"An iOS AppsFlyer app id starts with 'id': write id{app_id}. AppsFlyer answers 200 OK "
-                "to the bare number and drops every event."
-            ]
-        return ["An iOS AppsFlyer app id is 'id' followed by the App Store id's digits, like id123456789."]
+        return {
+            "bundle_id": "An iOS AppsFlyer app id is 'id' followed by the App Store id's digits, like id123456789."
+        }
     android = app.platform in (Platform.ANDROID, Platform.AMAZON, Platform.ANDROID_OTHER)
     if android and not PACKAGE_NAME.fullmatch(app_id):
-        return ["An Android AppsFlyer app id is the package name, like com.example.game."]
-    return []
+        return {"bundle_id": "An Android AppsFlyer app id is the package name, like com.example.game."}
+    return {}
 
 
 def _id_types(app: App) -> list[str]:
