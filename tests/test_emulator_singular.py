@@ -125,7 +125,7 @@ def test_an_event_without_a_session_is_recorded_but_not_attributed(base):
 def test_a_launch_first_makes_the_event_attributed(base):
     assert said(post(f"{base}/v2/launch", {**v2(n=None), "ve": "14"})) == OK
     assert said(post(f"{base}/v2/evt", v2())) == OK
-    event = [row for row in recorded() if row.kind == "event"][0]
+    event = next(row for row in recorded() if row.kind == "event")
     assert "attribution" not in event.params
 
 
