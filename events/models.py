@@ -1,12 +1,16 @@
 """Apps and their tokens, and the delivery log: one Delivery per event, one Attempt per HTTP try."""
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from events.secrets import EncryptedTextField, mask
+
+if TYPE_CHECKING:
+    from events.providers.base import MMPProvider
 
 
 class Provider(models.TextChoices):
@@ -65,11 +69,16 @@ class App(models.Model):
         return mask(self.app_key)
 
     @property
-    def app_key_label(self) -> str:
-        # Each MMP names its secret; the providers sit above the models, hence the late import.
+    def mmp(self) -> "MMPProvider":
+        """The app's provider (the contract in events/providers/base.py), for templates."""
+        # The providers sit above the models, hence the late import.
         from events.providers import get_provider
 
-        return get_provider(self).key_label
+        return get_provider(self)
+
+    @property
+    def app_key_label(self) -> str:
+        return self.mmp.key_label
 
     def active_security_token(self) -> "SecurityToken | None":
         # Kept on the instance: a batch of sends (or a bulk validation) asks once per app.

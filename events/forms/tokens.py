@@ -38,6 +38,7 @@ class EventTokenForm(forms.ModelForm):
     def __init__(self, *args, app: App, **kwargs):
         super().__init__(*args, **kwargs)
         self.app = app
+        self.fields["token"].label = get_provider(app).token_label
         if len(get_provider(app).event_kinds) == 1:
             # One choice left: a select would only add a click.
             self.fields["kind"].widget = forms.HiddenInput()

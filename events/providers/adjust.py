@@ -77,6 +77,8 @@ class AdjustProvider(MMPProvider):
     name = "adjust"
     label = "Adjust"
     key_label = "App token"
+    token_label = "Token"
+    takes_security_tokens = True
     base_url_setting = "ADJUST_BASE_URL"
     has_sandbox = True
     # Events older than 58 days, or earlier than one accepted for the device and token (§1.6).

@@ -80,6 +80,10 @@ class MMPProvider(ABC):
     # What the app's secret is called at this MMP (the App.app_key field), and its app id
     # (App.bundle_id), for forms and pages.
     key_label: str = "App key"
+    # What an event token is at this MMP: a token it issues, or the event's own name.
+    token_label: str = "Event name"
+    # Whether requests carry S2S security tokens kept apart from the app key (Adjust's).
+    takes_security_tokens: bool = False
     app_id_label: str = "Bundle id"
     # Whether the MMP keeps test data apart (Adjust's environment=sandbox); without one, every
     # event is real data and only production is offered.
