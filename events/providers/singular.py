@@ -7,6 +7,7 @@ HTTP 200; the verdict is in the body (singular_answers.py).
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -192,8 +193,7 @@ class SingularProvider(MMPProvider):
     def event_fields(self, app: App, kind: str | None = None) -> list[FieldSpec]:
         if app.platform == Platform.IOS:
             return [
-                FieldSpec(**{**spec.__dict__, "required": True}) if spec.name == "att_status" else spec
-                for spec in EVENT_FIELDS
+                replace(spec, required=True) if spec.name == "att_status" else spec for spec in EVENT_FIELDS
             ]
         return [spec for spec in EVENT_FIELDS if spec.name != "att_status"]
 
