@@ -258,9 +258,11 @@ def test_fields_of_other_mmps_are_refused(appsflyer_app):
     assert errors["callback_params"] == ["Unknown field 'callback_params' for AppsFlyer."]
 
 
-def test_it_warns_without_os(appsflyer_app):
+def test_it_warns_without_os_on_ios_only(appsflyer_app, android_app):
     valid = validate(appsflyer_app, {"device_ids": {"appsflyer_id": APPSFLYER_ID}})
     assert any("iOS 14.5" in w for w in valid.warnings)
+    android = validate(android_app, {"device_ids": {"appsflyer_id": APPSFLYER_ID}})
+    assert not any("iOS 14.5" in w for w in android.warnings)
 
 
 def test_a_body_over_one_kilobyte_is_refused_before_sending(appsflyer_app):

@@ -168,7 +168,7 @@ class AppsFlyerProvider(MMPProvider):
                     "shorten the event value.",
                 )
         errors.raise_if_any()
-        if "os" not in params:
+        if "os" not in params and app.platform == Platform.IOS:
             warnings.append("Without os, AppsFlyer treats an iOS event as coming from iOS 14.5.")
         return ValidEvent(
             params=params,
