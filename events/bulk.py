@@ -17,8 +17,8 @@ from typing import IO, Any
 from django.conf import settings
 
 from events.ingest import Batch, Catalogue, ItemResult, check_batch
-from events.models import App, BulkSend, Provider, Source
-from events.providers import adjust, get_provider, tenjin
+from events.models import App, BulkSend, Source
+from events.providers import get_provider
 
 BATCH_SIZE = 1000
 MAX_PROBLEMS = 500
@@ -27,11 +27,11 @@ SNIFF_BYTES = 64 * 1024
 PLAIN_FIELDS = ("created_at", "revenue", "currency", "environment", "ip_address", "user_agent")
 STRUCTURED = frozenset({"device_ids", "callback_params", "partner_params", "fields"})
 PREFIXES = {"callback.": "callback_params", "partner.": "partner_params"}
-# Each MMP's fields by wire name, as its provider validates them.
-PROVIDER_FIELDS: dict[str, tuple[str, ...]] = {
-    Provider.ADJUST: adjust.FIELDS,
-    Provider.TENJIN: (*tenjin.EVENT_FIELDS, "value", *tenjin.PURCHASE_FIELDS),
-}
+
+
+def takes(app: App) -> list[str]:
+    """Every field the app's MMP takes, as its provider describes them (any event kind)."""
+    return ["environment", *(spec.name for spec in get_provider(app).event_fields(app))]
 
 
 class CsvUnusable(Exception):
@@ -51,17 +51,17 @@ def max_bytes() -> int:
 
 def provider_fields(app: App) -> list[str]:
     """The MMP's own fields a column may name, besides device ids and the plain neutral ones."""
-    return [n for n in PROVIDER_FIELDS[app.provider] if n not in STRUCTURED and n not in PLAIN_FIELDS]
+    return [n for n in takes(app) if n not in STRUCTURED and n not in PLAIN_FIELDS]
 
 
 def template_columns(app: App) -> list[str]:
     """The columns of the app's template: those its MMP takes, the usual ones first."""
-    takes = PROVIDER_FIELDS[app.provider]
+    fields = takes(app)
     return [
         "id",
         "event",
         *get_provider(app).device_id_types(app),
-        *(name for name in PLAIN_FIELDS if name in takes),
+        *(name for name in PLAIN_FIELDS if name in fields),
         *provider_fields(app),
     ]
 

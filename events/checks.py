@@ -8,8 +8,10 @@ from django.core.checks import Error, Tags, Warning, register
 
 @register(Tags.security, deploy=False)
 def check_mmp_base_urls(app_configs, **kwargs):
+    from events.providers import PROVIDERS  # imports the models: not before the app registry
+
     errors = []
-    for name in ("ADJUST_BASE_URL", "TENJIN_BASE_URL"):
+    for name in (provider.base_url_setting for provider in PROVIDERS.values()):
         url = getattr(settings, name)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -15,9 +15,10 @@ from events.forms.tokens import event_token_problem, security_token_problem
 from events.models import App, Environment, EventKind, EventToken, Platform, Provider, SecurityToken
 from events.names import name_problem
 from events.nul import has_lone_surrogate, has_nul
+from events.providers import PROVIDERS
 
 FORMAT_VERSION = 1
-APP_FIELDS = ("name", "provider", "platform", "bundle_id", "default_environment", "active")
+APP_FIELDS = ("name", "provider", "platform", "bundle_id", "api_version", "default_environment", "active")
 LIST_KEYS = {
     "event_tokens": {"name", "token", "kind", "archived"},
     "security_tokens": {"label", "active", "value"},
@@ -180,12 +181,13 @@ def _app_problems(entry: dict) -> list[str]:
             problems.append(f"{field} must be one of {allowed}, not {entry.get(field)!r}.")
     if "active" in entry and not isinstance(entry["active"], bool):
         problems.append("active must be true or false.")
-    for field, limit in {"name": 100, "bundle_id": 255, "app_key": 200}.items():
+    for field, limit in {"name": 100, "bundle_id": 255, "app_key": 500, "api_version": 10}.items():
         value = entry.get(field, "")
         if not isinstance(value, str) or len(value) > limit or (field == "name" and not value.strip()):
             problems.append(f"{field} must be a string of at most {limit} characters.")
-    if entry.get("provider") == Provider.TENJIN and entry.get("default_environment") == Environment.SANDBOX:
-        problems.append("Tenjin has no sandbox: default_environment must be production.")
+    provider = PROVIDERS.get(entry.get("provider"))
+    if provider and not provider.has_sandbox and entry.get("default_environment") == Environment.SANDBOX:
+        problems.append(f"{provider.label} has no sandbox: default_environment must be production.")
     return problems
 
 

@@ -1,6 +1,7 @@
 """Apps and their tokens, and the delivery log: one Delivery per event, one Attempt per HTTP try."""
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -9,10 +10,15 @@ from django.utils import timezone
 
 from events.secrets import EncryptedTextField, mask
 
+if TYPE_CHECKING:
+    from events.providers.base import MMPProvider
+
 
 class Provider(models.TextChoices):
     ADJUST = "adjust", "Adjust"
     TENJIN = "tenjin", "Tenjin"
+    APPSFLYER = "appsflyer", "AppsFlyer"
+    SINGULAR = "singular", "Singular"
 
 
 class Platform(models.TextChoices):
@@ -33,10 +39,15 @@ class App(models.Model):
     name = models.CharField(max_length=100, unique=True)
     provider = models.CharField(max_length=20, choices=Provider.choices)
     platform = models.CharField(max_length=20, choices=Platform.choices)
-    # The Adjust app token or the Tenjin SDK key: a secret either way.
+    # The MMP's secret for this app (Adjust app token, Tenjin or Singular SDK key, AppsFlyer S2S
+    # token): what each calls it is its provider's key_label.
     app_key = EncryptedTextField()
     app_key_last4 = models.CharField(max_length=4, editable=False)
+    # The bundle id or package name; the app id for AppsFlyer (id123456789 on iOS).
     bundle_id = models.CharField(max_length=255, blank=True)
+    # Which of the MMP's APIs the app uses, where it offers two (Singular: v2 matches on sdid, v1 on
+    # advertising ids); blank for the provider's default.
+    api_version = models.CharField(max_length=10, blank=True)
     default_environment = models.CharField(
         max_length=20, choices=Environment.choices, default=Environment.SANDBOX
     )
@@ -67,8 +78,16 @@ class App(models.Model):
         return mask(self.app_key)
 
     @property
+    def mmp(self) -> "MMPProvider":
+        """The app's provider (the contract in events/providers/base.py), for templates."""
+        # The providers sit above the models, hence the late import.
+        from events.providers import get_provider
+
+        return get_provider(self)
+
+    @property
     def app_key_label(self) -> str:
-        return "SDK key" if self.provider == Provider.TENJIN else "App token"
+        return self.mmp.key_label
 
     def active_security_token(self) -> "SecurityToken | None":
         # Kept on the instance: a batch of sends (or a bulk validation) asks once per app.

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from events.audit import record_change
 from events.csv_cells import safe_cell, unguard
-from events.forms.tokens import TOO_MANY_NAMES, event_names_left, event_token_problem
+from events.forms.tokens import event_names_left, event_token_problem, too_many_names
 from events.models import App, EventKind, EventToken
 from events.names import name_problem
 
@@ -122,7 +122,7 @@ def _check_rows(records, columns: tuple[str, ...], app: App, *, has_header: bool
         row = Row(line, values["name"], values["token"], values.get("kind", "").lower() or EventKind.EVENT)
         problem = _row_problem(row, app, seen, existing)
         if problem is None and row.kind == EventKind.EVENT and names_left is not None:
-            problem = TOO_MANY_NAMES if names_left <= 0 else None
+            problem = too_many_names(app) if names_left <= 0 else None
             names_left -= 1
         if problem == "unchanged":
             report.unchanged.append(row)

@@ -75,7 +75,10 @@ def host_of(url: str) -> str:
 
 
 def allowed_origins() -> set[tuple[str, str, int]]:
-    return {_origin(url) for url in (settings.ADJUST_BASE_URL, settings.TENJIN_BASE_URL)}
+    """The origins of every registered MMP's base URL setting (ADJUST_BASE_URL, ...)."""
+    from events.providers import PROVIDERS  # the providers build on this module: asked late
+
+    return {_origin(getattr(settings, p.base_url_setting)) for p in PROVIDERS.values()}
 
 
 def _origin(url: str) -> tuple[str, str, int]:

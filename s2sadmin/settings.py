@@ -201,6 +201,8 @@ RQ = {
 # --- Sending ------------------------------------------------------------------------------
 ADJUST_BASE_URL = env.str("ADJUST_BASE_URL", default="https://s2s.adjust.com")
 TENJIN_BASE_URL = env.str("TENJIN_BASE_URL", default="https://track.tenjin.com")
+APPSFLYER_BASE_URL = env.str("APPSFLYER_BASE_URL", default="https://api3.appsflyer.com")
+SINGULAR_BASE_URL = env.str("SINGULAR_BASE_URL", default="https://s2s.singular.net")
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=3.05)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=10.0)
 HTTP_MAX_RESPONSE_BYTES = env.int("HTTP_MAX_RESPONSE_BYTES", default=64 * 1024)

@@ -18,6 +18,10 @@ GPS_ADID = "660e1d86-6796-463a-be86-897993136018"
 TENJIN_ADVERTISING_ID = "f024e65f-3dd9-4f16-9837-26bcef192d68"
 TENJIN_INSTALLATION_ID = "29eeb1610fe74997b6d53f02e9711f8c"
 TENJIN_IDFV = "8A3CB124-5A79-4334-8802-F75FEC099C58"
+APPSFLYER_S2S_TOKEN = "c2f1a9e0-7b3d-4e8f-9a1b-2c3d4e5f6a7b"
+APPSFLYER_ID = "1415211453000-6513894"
+SINGULAR_SDK_KEY = "demo_singular_sdk_key_5f2c"
+SINGULAR_SDID = "40009df0-d618-4d81-9da1-cbb3337b8dec"
 
 
 @pytest.fixture
@@ -69,6 +73,34 @@ def tenjin_app(db) -> App:
 
 
 @pytest.fixture
+def appsflyer_app(db) -> App:
+    app = App.objects.create(
+        name="Demo AppsFlyer iOS",
+        provider=Provider.APPSFLYER,
+        platform=Platform.IOS,
+        app_key=APPSFLYER_S2S_TOKEN,
+        bundle_id="id123456789",
+        default_environment="production",
+    )
+    EventToken.objects.create(app=app, name="Purchase", token="af_purchase")
+    return app
+
+
+@pytest.fixture
+def singular_app(db) -> App:
+    app = App.objects.create(
+        name="Demo Singular Android",
+        provider=Provider.SINGULAR,
+        platform=Platform.ANDROID,
+        app_key=SINGULAR_SDK_KEY,
+        bundle_id="com.example.singular",
+        default_environment="production",
+    )
+    EventToken.objects.create(app=app, name="Level up", token="level_up")
+    return app
+
+
+@pytest.fixture
 def adjust(emulator, adjust_app, adjust_security_token):
     """The Adjust demo app, known to the emulated Adjust with both its event tokens."""
     emulator.register_adjust_app(
@@ -116,6 +148,8 @@ def subprocess_env(**overrides: str) -> dict[str, str]:
         DATABASE_URL=database_url_for_subprocesses(),
         ADJUST_BASE_URL=settings.ADJUST_BASE_URL,
         TENJIN_BASE_URL=settings.TENJIN_BASE_URL,
+        APPSFLYER_BASE_URL=settings.APPSFLYER_BASE_URL,
+        SINGULAR_BASE_URL=settings.SINGULAR_BASE_URL,
         SEND_BACKOFF=",".join(str(d) for d in settings.SEND_BACKOFF),
         HTTP_READ_TIMEOUT=str(settings.HTTP_READ_TIMEOUT),
     )
@@ -151,6 +185,8 @@ def emulator(live_server, settings, redis_conn):
 
     settings.ADJUST_BASE_URL = f"{live_server.url}/emulator/adjust"
     settings.TENJIN_BASE_URL = f"{live_server.url}/emulator/tenjin"
+    settings.APPSFLYER_BASE_URL = f"{live_server.url}/emulator/appsflyer"
+    settings.SINGULAR_BASE_URL = f"{live_server.url}/emulator/singular"
     # Retries go straight back on the queue, so one burst of the worker sees them through.
     settings.SEND_BACKOFF = [0, 0, 0]
     settings.SEND_BACKOFF_JITTER = 0

@@ -29,6 +29,12 @@ GET = {
     "emulator:adjust_gdpr_forget_device": (405, 405, 405, 405),
     "emulator:tenjin_event": (401, 401, 401, 401),
     "emulator:tenjin_purchase": (401, 401, 401, 401),
+    "emulator:appsflyer_event": (405, 405, 405, 405),
+    # Singular answers HTTP 200 to everything, refusals ("missing argument: a") included.
+    "emulator:singular_event_v1": (200, 200, 200, 200),
+    "emulator:singular_event_v2": (200, 200, 200, 200),
+    "emulator:singular_launch": (200, 200, 200, 200),
+    "emulator:singular_launch_v2": (200, 200, 200, 200),
     "api-v1:openapi-json": (200, 200, 200, 200),
     "api-v1:post_events": (405, 405, 405, 405),
     "api-v1:get_delivery": (401, 401, 401, 401),

@@ -227,7 +227,7 @@ def config(**app) -> bytes:
 IMPORT_CASES = [
     ("not JSON", b"{apps: [", "Not valid JSON"),
     ("not UTF-8", b"\xff\xfe{}", "not UTF-8"),
-    ("an unknown provider", config(provider="appsflyer"), "provider must be one of"),
+    ("an unknown provider", config(provider="branch"), "provider must be one of"),
     ("markup as the platform", config(platform=MARKUP), "platform must be one of"),
     ("a name of 101 characters", config(name="n" * 101), "name must be a string of at most 100"),
     ("a blank name", config(name="   "), "name must be a string"),

@@ -70,7 +70,7 @@ def test_an_export_without_secrets_updates_existing_apps_and_keeps_their_secrets
 def test_a_file_with_any_problem_changes_nothing_and_names_each_problem(capsys, tmp_path, adjust_app):
     data = export(capsys)
     data["apps"][0]["bundle_id"] = "com.example.changed"
-    data["apps"].append({"name": "New app", "provider": "appsflyer", "platform": "ios"})
+    data["apps"].append({"name": "New app", "provider": "branch", "platform": "ios"})
     data["apps"].append({"name": "Other", "provider": "tenjin", "platform": "android", "app_key": "K" * 32,
                          "default_environment": "sandbox", "event_tokens": [{"token": "a"}, {"token": "a"}]})  # fmt: skip
     with pytest.raises(CommandError) as caught:
@@ -78,7 +78,10 @@ def test_a_file_with_any_problem_changes_nothing_and_names_each_problem(capsys, 
     message = str(caught.value)
     assert "nothing changed" in message
     assert "apps[1] ('New app'): a new app needs its app_key" in message
-    assert "apps[1] ('New app'): provider must be one of ['adjust', 'tenjin'], not 'appsflyer'" in message
+    assert (
+        "apps[1] ('New app'): provider must be one of ['adjust', 'tenjin', 'appsflyer', 'singular'], not 'branch'"
+        in message
+    )
     assert "apps[2] ('Other'): Tenjin has no sandbox" in message
     assert "apps[2] ('Other').event_tokens[1]: token 'a' appears twice" in message
     adjust_app.refresh_from_db()

@@ -163,4 +163,9 @@ def test_seed_demo_can_run_twice(demo):
     call_command("seed_demo")
     from events.models import App
 
-    assert sorted(App.objects.values_list("name", flat=True)) == ["Demo Adjust iOS", "Demo Tenjin Android"]
+    assert sorted(App.objects.values_list("name", flat=True)) == [
+        "Demo Adjust iOS",
+        "Demo AppsFlyer iOS",
+        "Demo Singular Android",
+        "Demo Tenjin Android",
+    ]

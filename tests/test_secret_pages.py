@@ -18,7 +18,11 @@ from events.models import BulkSend, Source
 from tests import url_walk
 from tests.conftest import (
     ADJUST_SECURITY_TOKEN,
+    APPSFLYER_ID,
+    APPSFLYER_S2S_TOKEN,
     IDFA,
+    SINGULAR_SDID,
+    SINGULAR_SDK_KEY,
     TENJIN_ADVERTISING_ID,
     TENJIN_INSTALLATION_ID,
     TENJIN_SDK_KEY,
@@ -31,7 +35,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def full_run(emulator, adjust_app, adjust_security_token, tenjin_app, settings, tmp_path):
+def full_run(
+    emulator, adjust_app, adjust_security_token, tenjin_app, appsflyer_app, singular_app, settings, tmp_path
+):
     """Deliveries of every kind (delivered, retried, rejected), an API key and a bulk send."""
     settings.MEDIA_ROOT = tmp_path
     emulator.register_adjust_app(
@@ -53,12 +59,21 @@ def full_run(emulator, adjust_app, adjust_security_token, tenjin_app, settings, 
         "os_version": "33",
     }
     create_delivery(tenjin_app, tenjin_app.event_tokens.get(token="level_up"), fields, source=Source.CLI)
+    # AppsFlyer delivered (the token in a header); Singular refused inside an HTTP 200 (unknown key).
+    emulator.register_appsflyer_app(appsflyer_app.bundle_id, "ios", s2s_tokens=[APPSFLYER_S2S_TOKEN])
+    af_fields = {"device_ids": {"appsflyer_id": APPSFLYER_ID}, "os_version": "17.5"}
+    create_delivery(appsflyer_app, appsflyer_app.event_tokens.get(), af_fields, source=Source.FORM)
+    sg_fields = {"device_ids": {"sdid": SINGULAR_SDID}, "ip_address": "203.0.113.7"}
+    create_delivery(singular_app, singular_app.event_tokens.get(), sg_fields, source=Source.CLI)
     run_worker()
     _, raw_api_key = create_api_key("ci", [adjust_app])
     BulkSend.objects.create(
         app=adjust_app, file=ContentFile(b"idfa\n" + IDFA.encode(), name="events.csv"), filename="events.csv"
     )
-    return [adjust_app.app_key, ADJUST_SECURITY_TOKEN, TENJIN_SDK_KEY, raw_api_key]
+    return [
+        *(adjust_app.app_key, ADJUST_SECURITY_TOKEN, TENJIN_SDK_KEY, APPSFLYER_S2S_TOKEN, SINGULAR_SDK_KEY),
+        raw_api_key,
+    ]
 
 
 def body_of(response) -> str:

@@ -81,3 +81,10 @@ def test_secrets_key_is_required_outside_debug():
     result = run_check({"SECRET_KEY": "x" * 50})
     assert result.returncode != 0
     assert "Set the SECRETS_KEY environment variable" in result.stderr
+
+
+def test_the_appsflyer_and_singular_base_urls_are_checked_too(settings):
+    settings.DEBUG = False
+    settings.APPSFLYER_BASE_URL = "http://api3.appsflyer.com"
+    settings.SINGULAR_BASE_URL = "https://s2s.singular.net?a=key"
+    assert sorted(ids(check_mmp_base_urls(None))) == ["events.E002", "events.E003"]

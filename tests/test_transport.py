@@ -197,3 +197,14 @@ def test_threads_can_send_at_once(settings):
         for t in threads:
             t.join()
     assert results == [200] * 4
+
+
+def test_the_allow_list_holds_every_registered_mmps_base_url(settings):
+    settings.APPSFLYER_BASE_URL = "https://api3.appsflyer.com"
+    settings.SINGULAR_BASE_URL = "https://s2s.singular.net"
+    allow(settings, "https://s2s.adjust.com")
+    assert {
+        ("https", "api3.appsflyer.com", 443),
+        ("https", "s2s.singular.net", 443),
+    } <= transport.allowed_origins()
+    assert ("https", "api2.appsflyer.com", 443) not in transport.allowed_origins()

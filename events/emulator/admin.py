@@ -9,8 +9,12 @@ from events.emulator.models import (
     EmuAdjustDeviceId,
     EmuAdjustEventToken,
     EmuAdjustSecurityToken,
+    EmuAppsFlyerApp,
+    EmuAppsFlyerToken,
     EmuFaults,
     EmuRecordedEvent,
+    EmuSingularDevice,
+    EmuSingularKey,
     EmuTenjinApp,
     EmuTenjinKey,
     mask,
@@ -80,10 +84,43 @@ class EmuTenjinKeyAdmin(admin.ModelAdmin):
         return mask(key.value)
 
 
+class AppsFlyerTokenInline(admin.TabularInline):
+    model = EmuAppsFlyerToken
+    extra = 0
+
+
+@admin.register(EmuAppsFlyerApp)
+class EmuAppsFlyerAppAdmin(admin.ModelAdmin):
+    list_display = ["app_id", "platform", "zero_plan", "token_count"]
+    inlines = [AppsFlyerTokenInline]
+
+    @admin.display(description="S2S tokens")
+    def token_count(self, app: EmuAppsFlyerApp) -> int:
+        return app.tokens.count()
+
+
+@admin.register(EmuSingularKey)
+class EmuSingularKeyAdmin(admin.ModelAdmin):
+    list_display = ["masked_value", "s2s_enabled"]
+
+    @admin.display(description="key")
+    def masked_value(self, key: EmuSingularKey) -> str:
+        return mask(key.value)
+
+
+@admin.register(EmuSingularDevice)
+class EmuSingularDeviceAdmin(admin.ModelAdmin):
+    list_display = ["device_id", "app", "launched_at", "last_event_at"]
+    search_fields = ["device_id", "app"]
+
+
 @admin.register(EmuRecordedEvent)
 class EmuRecordedEventAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "provider", "kind", "app_key", "event_token", "environment", "fault"]
-    list_filter = ["provider", "kind", "environment", "fault"]
+    list_display = [
+        *("received_at", "provider", "kind", "app_key", "event_token", "environment", "fault"),
+        "dropped_silently",
+    ]
+    list_filter = ["provider", "kind", "environment", "fault", "dropped_silently"]
     search_fields = ["app_key", "event_token"]
     date_hierarchy = "received_at"
 

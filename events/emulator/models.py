@@ -12,6 +12,9 @@ from django.utils import timezone
 ADJUST_SCOPES = ("events", "sessions", "ad_revenue", "gdpr")
 ADJUST_PLATFORMS = ("ios", "android", "windows", "web")
 TENJIN_PLATFORMS = ("ios", "android", "amazon", "android_other", "windows")
+APPSFLYER_PLATFORMS = ("ios", "android", "windows")
+# Singular's own platform names (`p`), as its documentation lists them.
+SINGULAR_PLATFORMS = ("Android", "iOS", "PC", "Xbox", "Playstation", "Nintendo", "MetaQuest", "CTV")
 
 
 def mask(secret: str) -> str:
@@ -30,6 +33,8 @@ def _all_adjust_scopes() -> list[str]:
 class Provider(models.TextChoices):
     ADJUST = "adjust", "Adjust"
     TENJIN = "tenjin", "Tenjin"
+    APPSFLYER = "appsflyer", "AppsFlyer"
+    SINGULAR = "singular", "Singular"
 
 
 # --- Adjust -------------------------------------------------------------------------------
@@ -197,6 +202,72 @@ class EmuTenjinEventName(models.Model):
         return self.name
 
 
+# --- AppsFlyer ---------------------------------------------------------------------------
+
+
+class EmuAppsFlyerApp(models.Model):
+    # As AppsFlyer knows it: id + the App Store id on iOS, the package name on Android.
+    app_id = models.CharField(max_length=255, unique=True)
+    platform = models.CharField(max_length=20, choices=[(p, p) for p in APPSFLYER_PLATFORMS])
+    zero_plan = models.BooleanField(
+        default=False, help_text="The account's plan takes no S2S events: 403 Forbidden."
+    )
+
+    class Meta:
+        verbose_name = "AppsFlyer app"
+        ordering = ["app_id"]
+
+    def __str__(self) -> str:
+        return self.app_id
+
+
+class EmuAppsFlyerToken(models.Model):
+    """An S2S token of one app (AppsFlyer allows two at a time, for rotation)."""
+
+    app = models.ForeignKey(EmuAppsFlyerApp, on_delete=models.CASCADE, related_name="tokens")
+    value = models.CharField(max_length=255, unique=True)
+
+    class Meta:
+        verbose_name = "AppsFlyer S2S token"
+
+    def __str__(self) -> str:
+        return mask(self.value)
+
+
+# --- Singular -----------------------------------------------------------------------------
+
+
+class EmuSingularKey(models.Model):
+    """An SDK key: it belongs to the account, so any of its apps may send with it."""
+
+    value = models.CharField(max_length=255, unique=True)
+    s2s_enabled = models.BooleanField(default=True, help_text="S2S is an Enterprise feature.")
+
+    class Meta:
+        verbose_name = "Singular SDK key"
+
+    def __str__(self) -> str:
+        return mask(self.value)
+
+
+class EmuSingularDevice(models.Model):
+    """What Singular remembers of a device: its session (launch) and its latest event time."""
+
+    app = models.CharField(max_length=255, help_text="The bundle id (i) and platform (p).")
+    device_id = models.CharField(max_length=255)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Singular device"
+        constraints = [
+            models.UniqueConstraint(fields=["app", "device_id"], name="emu_singular_device_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} of {self.app}"
+
+
 # --- What was received --------------------------------------------------------------------
 
 
@@ -228,6 +299,8 @@ class EmuRecordedEvent(models.Model):
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Set when a fault changed the answer after recording ("500_after_record").
     fault = models.CharField(max_length=20, blank=True)
+    # Answered as accepted but not counted, as the MMP does (AppsFlyer's bare iOS app id).
+    dropped_silently = models.BooleanField(default=False)
     request_method = models.CharField(max_length=10)
     request_path = models.CharField(max_length=255)
     request_query = models.TextField(blank=True)
@@ -259,9 +332,11 @@ class EmuFaults(models.Model):
     )
 
     class Scope(models.TextChoices):
-        BOTH = "", "Adjust and Tenjin"
+        BOTH = "", "Every MMP"
         ADJUST = "adjust", "Adjust only"
         TENJIN = "tenjin", "Tenjin only"
+        APPSFLYER = "appsflyer", "AppsFlyer only"
+        SINGULAR = "singular", "Singular only"
 
     error_500 = models.FloatField(default=0.0, validators=SHARE)
     error_429 = models.FloatField(default=0.0, validators=SHARE)

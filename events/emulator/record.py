@@ -9,7 +9,8 @@ from events.emulator.parse import basic_auth_user, no_nul
 from events.emulator.wire import Incoming
 
 MAX_STORED_BODY = 64 * 1024
-SECRET_PARAMS = ("api_key",)
+# Tenjin's api_key, Singular's SDK key `a`.
+SECRET_PARAMS = ("api_key", "a")
 SECRET_PARAM = re.compile(r"(^|&)(" + "|".join(SECRET_PARAMS) + r")=([^&]*)")
 
 
@@ -25,6 +26,10 @@ def masked_auth(header: str) -> str:
     return f"{scheme} {mask(credential)}" if credential else scheme
 
 
+def _authentication(incoming: Incoming) -> str:
+    return f"authentication {incoming.authentication}" if incoming.authentication else ""
+
+
 def raw_request(incoming: Incoming) -> dict[str, str]:
     body = incoming.body[:MAX_STORED_BODY].decode("utf-8", errors="replace")
     fields = {
@@ -32,7 +37,7 @@ def raw_request(incoming: Incoming) -> dict[str, str]:
         "request_path": incoming.path[:255],
         "request_query": _mask_params(incoming.query_string),
         "request_body": _mask_params(body),
-        "request_auth": masked_auth(incoming.authorization)[:40],
+        "request_auth": masked_auth(incoming.authorization or _authentication(incoming))[:40],
     }
     return {name: no_nul(value) for name, value in fields.items()}
 

@@ -17,14 +17,19 @@ from events.emulator.adjust_state import LENIENT_INSTALL_AGE, find_device, forge
 from events.emulator.models import (
     ADJUST_PLATFORMS,
     ADJUST_SCOPES,
+    APPSFLYER_PLATFORMS,
     TENJIN_PLATFORMS,
     EmuAdjustApp,
     EmuAdjustDevice,
     EmuAdjustDeviceId,
     EmuAdjustEventToken,
     EmuAdjustSecurityToken,
+    EmuAppsFlyerApp,
+    EmuAppsFlyerToken,
     EmuFaults,
     EmuRecordedEvent,
+    EmuSingularDevice,
+    EmuSingularKey,
     EmuTenjinApp,
     EmuTenjinKey,
 )
@@ -163,6 +168,40 @@ def set_tenjin_key_enabled(value: str, enabled: bool) -> None:
     EmuTenjinKey.objects.filter(value=value).update(enabled=enabled)
 
 
+# --- AppsFlyer ---------------------------------------------------------------------------
+
+
+def register_appsflyer_app(
+    app_id: str, platform: str, *, s2s_tokens: Iterable[str] = (), zero_plan: bool = False
+) -> EmuAppsFlyerApp:
+    """An AppsFlyer app (id123... on iOS) with its S2S tokens; `zero_plan` refuses S2S (403)."""
+    if platform not in APPSFLYER_PLATFORMS:
+        raise ValueError(f"platform must be one of {', '.join(APPSFLYER_PLATFORMS)}, not {platform!r}")
+    app, _ = EmuAppsFlyerApp.objects.update_or_create(
+        app_id=app_id, defaults={"platform": platform, "zero_plan": zero_plan}
+    )
+    for value in s2s_tokens:
+        EmuAppsFlyerToken.objects.update_or_create(value=value, defaults={"app": app})
+    return app
+
+
+# --- Singular -----------------------------------------------------------------------------
+
+
+def register_singular_key(value: str, *, s2s_enabled: bool = True) -> EmuSingularKey:
+    """An SDK key of the account: any bundle id may send with it, as at Singular."""
+    key, _ = EmuSingularKey.objects.update_or_create(value=value, defaults={"s2s_enabled": s2s_enabled})
+    return key
+
+
+def add_singular_session(bundle_id: str, platform: str, device_id: str, *, at: datetime | None = None):
+    """What a /launch for this device would leave: its events are then attributed."""
+    device, _ = EmuSingularDevice.objects.update_or_create(
+        app=f"{bundle_id} ({platform})", device_id=device_id, defaults={"launched_at": at or timezone.now()}
+    )
+    return device
+
+
 # --- Faults -------------------------------------------------------------------------------
 
 FAULT_FIELDS = {
@@ -201,7 +240,7 @@ def _validate(faults: EmuFaults) -> None:
     except ValidationError as error:
         raise ValueError(" ".join(error.messages)) from None
     if faults.provider not in EmuFaults.Scope.values:
-        raise ValueError(f"provider must be 'adjust', 'tenjin' or '' (both), not {faults.provider!r}")
+        raise ValueError(f"provider must be one of {EmuFaults.Scope.values}, not {faults.provider!r}")
 
 
 def script_faults(entries: Iterable[str], *, provider: str | None = None) -> EmuFaults:
@@ -248,4 +287,7 @@ def reset_emulator() -> None:
         EmuAdjustApp.objects.all().delete()
         EmuTenjinKey.objects.all().delete()
         EmuTenjinApp.objects.all().delete()
+        EmuAppsFlyerApp.objects.all().delete()
+        EmuSingularKey.objects.all().delete()
+        EmuSingularDevice.objects.all().delete()
         EmuFaults.objects.all().delete()

@@ -1,4 +1,4 @@
-"""The emulator's endpoints: thin views over the checks in adjust.py and tenjin.py."""
+"""The emulator's endpoints: thin views over the checks in each MMP's module."""
 
 from functools import wraps
 
@@ -9,13 +9,23 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from events.emulator import adjust, faults, tenjin
+from events.emulator import adjust, appsflyer, faults, singular, tenjin
 from events.emulator.wire import Incoming, json_answer
 
 ADJUST_EVENT = faults.Endpoint("adjust", adjust.check_event, adjust.INTERNAL_ERROR, adjust.TOO_MANY_REQUESTS)
 TENJIN_EVENT = faults.Endpoint("tenjin", tenjin.check_event, tenjin.INTERNAL_ERROR, tenjin.TOO_MANY_REQUESTS)
 TENJIN_PURCHASE = faults.Endpoint(
     "tenjin", tenjin.check_purchase, tenjin.INTERNAL_ERROR, tenjin.TOO_MANY_REQUESTS
+)
+
+APPSFLYER_EVENT = faults.Endpoint(
+    "appsflyer", appsflyer.check_event, appsflyer.INTERNAL_ERROR, appsflyer.TOO_MANY_REQUESTS
+)
+SINGULAR_EVENT = faults.Endpoint(
+    "singular", singular.check_event, singular.INTERNAL_ERROR, singular.TOO_MANY_REQUESTS
+)
+SINGULAR_LAUNCH = faults.Endpoint(
+    "singular", singular.check_launch, singular.INTERNAL_ERROR, singular.TOO_MANY_REQUESTS
 )
 
 
@@ -67,3 +77,24 @@ def tenjin_event(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])  # UNCONFIRMED: the SDK POSTs; GET is accepted too
 def tenjin_purchase(request: HttpRequest) -> HttpResponse:
     return _serve(request, TENJIN_PURCHASE)
+
+
+@csrf_exempt
+@emulator_enabled
+@require_POST
+def appsflyer_event(request: HttpRequest, app_id: str) -> HttpResponse:
+    return _serve(request, APPSFLYER_EVENT)
+
+
+@csrf_exempt
+@emulator_enabled
+@require_http_methods(["GET", "POST"])  # V1 documented as GET with a query, the 2026 reference as POST
+def singular_event(request: HttpRequest) -> HttpResponse:
+    return _serve(request, SINGULAR_EVENT)
+
+
+@csrf_exempt
+@emulator_enabled
+@require_http_methods(["GET", "POST"])
+def singular_launch(request: HttpRequest) -> HttpResponse:
+    return _serve(request, SINGULAR_LAUNCH)

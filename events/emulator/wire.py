@@ -15,7 +15,8 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 class Answer(NamedTuple):
     status: int
-    body: dict[str, Any] | None
+    # A JSON object, or bare text (AppsFlyer's `OK`), or nothing.
+    body: dict[str, Any] | str | None
 
 
 class Rejected(Exception):
@@ -38,6 +39,8 @@ class Incoming:
     content_length: int
     authorization: str
     read_body: Callable[[], bytes]
+    # AppsFlyer's header for its S2S token, literally named `authentication`.
+    authentication: str = ""
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> "Incoming":
@@ -53,6 +56,7 @@ class Incoming:
             content_length=length,
             authorization=request.headers.get("Authorization", ""),
             read_body=lambda: request.body,
+            authentication=request.headers.get("authentication", ""),
         )
 
     @classmethod
@@ -65,9 +69,10 @@ class Incoming:
         content_type: str = FORM_CONTENT_TYPE,
         authorization: str = "",
         path: str = "/",
+        authentication: str = "",
     ) -> "Incoming":
         """For calling the checks directly, without HTTP."""
-        return cls(method, path, query, content_type, len(body), authorization, lambda: body)
+        return cls(method, path, query, content_type, len(body), authorization, lambda: body, authentication)
 
     @property
     def size(self) -> int:
@@ -97,6 +102,9 @@ class Incoming:
 def json_answer(answer: Answer, headers: dict[str, str] | None = None) -> HttpResponse:
     if answer.body is None:
         response = HttpResponse(status=answer.status)
+    elif isinstance(answer.body, str):
+        # UNCONFIRMED (AppsFlyer): its schema says JSON, its examples are bare words; sent as text.
+        response = HttpResponse(answer.body, status=answer.status, content_type="text/plain; charset=utf-8")
     else:
         # Compact, like the observed bodies (`{"code":200,"success":true}`).
         response = JsonResponse(

@@ -21,10 +21,11 @@ from datetime import UTC, datetime
 from django.db import connection
 from django.utils import timezone
 
-from events.models import Delivery, OrderMark, Provider
-from events.providers import adjust_time
+from events.models import Delivery, OrderMark
+from events.providers import PROVIDERS, get_provider
 
-MAX_AGE = adjust_time.MAX_AGE
+# The age limit of the MMPs that refuse old events (today Adjust's 58 days), from the contract.
+MAX_AGE = max(p.max_event_age for p in PROVIDERS.values() if p.max_event_age is not None)
 CHUNK = 500
 
 
@@ -44,25 +45,16 @@ class Candidate:
 
 def candidate(app, event_token, device_id: str, event_time: datetime | None) -> Candidate | None:
     """The candidate for an event of this app, or None when the guard does not apply (Tenjin)."""
-    if app.provider != Provider.ADJUST or event_time is None or not device_id:
+    if not get_provider(app).rejects_earlier_events or event_time is None or not device_id:
         return None
     return Candidate(app.pk, event_token.pk, device_id, event_time)
 
 
 def candidate_of(delivery: Delivery) -> Candidate | None:
-    if delivery.app.provider != Provider.ADJUST:
+    if not get_provider(delivery.app).rejects_earlier_events:
         return None
-    return candidate(delivery.app, delivery.event_token, delivery.device_id, event_time_of(delivery.params))
-
-
-def event_time_of(params: dict[str, str]) -> datetime | None:
-    """The event time of stored Adjust parameters (validation pinned one on every event)."""
-    if params.get("created_at_unix"):
-        return datetime.fromtimestamp(int(params["created_at_unix"]), UTC)
-    if params.get("created_at"):
-        # Already validated when the delivery was made; only its moment is needed here.
-        return adjust_time._from_iso(params["created_at"])
-    return None
+    event_time = get_provider(delivery.app).event_time_of(delivery.params)
+    return candidate(delivery.app, delivery.event_token, delivery.device_id, event_time)
 
 
 class Ledger:

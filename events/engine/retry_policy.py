@@ -128,12 +128,11 @@ class PolicyRow:
 
 def policy_rows() -> list[PolicyRow]:
     """Every row of every provider's table, in the order they are read: the policy as documentation."""
-    from events.providers.adjust_answers import ADJUST_ANSWERS
+    from events.providers import PROVIDERS
     from events.providers.answers import TRANSPORT_RULES
-    from events.providers.tenjin_answers import TENJIN_ANSWERS
 
     rows = []
-    for provider, table in (("adjust", ADJUST_ANSWERS), ("tenjin", TENJIN_ANSWERS)):
+    for provider, table in ((name, p.answers) for name, p in PROVIDERS.items()):
         for rule in table:
             status = (
                 str(rule.status)

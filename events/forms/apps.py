@@ -2,11 +2,11 @@
 
 from django import forms
 
-from events.models import App, Provider
+from events.models import App
 from events.names import clean_name
-from events.providers import get_provider
+from events.providers import PROVIDERS, get_provider
 
-KEY_LABELS = {Provider.ADJUST: "App token", Provider.TENJIN: "SDK key"}
+KEY_LABELS = {name: provider.key_label for name, provider in PROVIDERS.items()}
 
 
 class AppForm(forms.ModelForm):
@@ -21,7 +21,12 @@ class AppForm(forms.ModelForm):
 
     class Meta:
         model = App
-        fields = ["provider", "platform", "name", "bundle_id", "default_environment"]
+        fields = ["provider", "platform", "name", "bundle_id", "api_version", "default_environment"]
+        labels = {"bundle_id": "Bundle id / app id"}
+        help_texts = {
+            "bundle_id": "AppsFlyer: the app id (id123456789 on iOS, the package name on Android).",
+            "api_version": "Singular only: v2 (sdid, the default) or v1 (advertising ids). Others: blank.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ The form only collects input and hands it to the provider as the provider-neutra
 place. The provider's errors come back by field name and are put next to the matching input.
 """
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -12,8 +13,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from events.models import App, Environment, EventKind, EventToken, Platform, Provider
-from events.providers import adjust_ids, tenjin
+from events.models import App, Environment, EventToken, Platform, Provider
+from events.providers import FieldSpec, get_provider
 from events.providers.common import CURRENCY_CODES
 
 # Rows per group the form builds fields for: a crafted POST must not create thousands of fields.
@@ -101,6 +102,9 @@ class SendForm(forms.Form):
         field.widget = HintedSelect({str(e.pk): {"data-kind": e.kind} for e in events})
         field.widget.choices = field.choices  # the queryset gave its choices to the widget replaced
         self.fields["environment"].initial = app.default_environment
+        if not get_provider(app).has_sandbox:
+            # Every event of an MMP without a sandbox is real data: no choice to offer.
+            self.fields["environment"].choices = [(Environment.PRODUCTION, Environment.PRODUCTION.label)]
 
     def selected_environment(self) -> str:
         value = self.data.get("environment") if self.is_bound else self.initial.get("environment")
@@ -174,9 +178,11 @@ class AdjustSendForm(SendForm):
 
     def __init__(self, app: App, *args, **kwargs):
         super().__init__(app, *args, **kwargs)
-        self.id_types = [adjust_ids.BY_NAME[n] for n in adjust_ids.names_for(app.platform)]
-        hints = {t.name: {"data-rule": t.rule, "data-example": t.example} for t in self.id_types}
-        choices = [(t.name, t.name) for t in self.id_types]
+        self.id_types = {t.name: t for t in get_provider(app).device_id_fields(app)}
+        hints = {
+            t.name: {"data-rule": t.help_text, "data-example": t.example} for t in self.id_types.values()
+        }
+        choices = [(name, name) for name in self.id_types]
         source = self.data if self.is_bound else self.initial
         # Rows past the cap are refused in clean(), never dropped: the event would go out without them.
         self.rows_given: dict[str, int] = {}
@@ -218,7 +224,7 @@ class AdjustSendForm(SendForm):
         """Each device id row with the expected format of its chosen type."""
         rows = []
         for type_field, value_field in self.rows("id"):
-            chosen = adjust_ids.BY_NAME.get(str(type_field.value() or ""))
+            chosen = self.id_types.get(str(type_field.value() or ""))
             rows.append({"type": type_field, "value": value_field, "id_type": chosen})
         return rows
 
@@ -262,7 +268,7 @@ class AdjustSendForm(SendForm):
         return fields
 
     def error_target(self, key: str) -> str | None:
-        if key in adjust_ids.BY_NAME:
+        if key in self.id_types:
             for i, (type_field, _) in enumerate(self.rows("id")):
                 if type_field.value() == key:
                     return f"id_value_{i}"
@@ -282,20 +288,11 @@ class AdjustSendForm(SendForm):
 
 class TenjinSendForm(SendForm):
     fields_template = "events/console/_tenjin_fields.html"
-    device_fields = tenjin.DEVICE_ID_TYPES
 
-    advertising_id = _text(
-        "Advertising id (IDFA / GAID)", example=tenjin.ID_EXAMPLE["advertising_id"], help_text="A UUID."
-    )
-    developer_device_id = _text(
-        "Developer device id (IDFV)",
-        example=tenjin.ID_EXAMPLE["developer_device_id"],
-        help_text="The IDFV; required on iOS.",
-    )
+    advertising_id = _text("Advertising id (IDFA / GAID)", help_text="A UUID.")
+    developer_device_id = _text("Developer device id (IDFV)", help_text="The IDFV; required on iOS.")
     analytics_installation_id = _text(
-        "Installation id",
-        example=tenjin.ID_EXAMPLE["analytics_installation_id"],
-        help_text="The UUID you keep for this install and send with every event.",
+        "Installation id", help_text="The UUID you keep for this install and send with every event."
     )
     os_version = _text(
         "OS version", example="33", help_text="Android's SDK level (33) or iOS's version (17.5)."
@@ -314,8 +311,9 @@ class TenjinSendForm(SendForm):
 
     def __init__(self, app: App, *args, **kwargs):
         super().__init__(app, *args, **kwargs)
-        # Tenjin keeps no sandbox (mmp-apis.md §2.4): every event is real data.
-        self.fields["environment"].choices = [(Environment.PRODUCTION, Environment.PRODUCTION.label)]
+        self.device_fields = [spec.name for spec in get_provider(app).device_id_fields(app)]
+        for spec in get_provider(app).device_id_fields(app):
+            self.fields[spec.name].widget.attrs["placeholder"] = spec.example
         # Marked as the provider requires them (§2.3); it says so itself when one is missing.
         ios = app.platform == Platform.IOS
         for name, required in (
@@ -329,9 +327,9 @@ class TenjinSendForm(SendForm):
 
     def to_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
-        purchase = data["event_token"].kind == EventKind.PURCHASE
-        own = tenjin.PURCHASE_FIELDS if purchase else ("value",)
-        names = [n for n in (*tenjin.EVENT_FIELDS, *own) if n not in ("device_ids", "environment")]
+        names = [
+            spec.name for spec in get_provider(self.app).event_fields(self.app, data["event_token"].kind)
+        ]
         fields = {"environment": data.get("environment", ""), **{n: data.get(n, "") for n in names}}
         fields["device_ids"] = {n: data[n] for n in self.device_fields if data.get(n)}
         return fields
@@ -343,11 +341,65 @@ class TenjinSendForm(SendForm):
         return initial
 
 
+class DescribedSendForm(SendForm):
+    """Any MMP's inputs as its provider describes them (device_id_fields, event_fields): adding an
+    MMP needs no form of its own unless it wants a layout of its own, as Adjust and Tenjin do."""
+
+    fields_template = "events/console/_described_fields.html"
+
+    def __init__(self, app: App, *args, **kwargs):
+        super().__init__(app, *args, **kwargs)
+        provider = get_provider(app)
+        self.device_specs = provider.device_id_fields(app)
+        self.event_specs = provider.event_fields(app)
+        self.wire_fields = tuple(spec.name for spec in self.event_specs)
+        for spec in (*self.device_specs, *self.event_specs):
+            self.fields[spec.name] = _described_field(spec)
+
+    @property
+    def device_inputs(self) -> list[forms.BoundField]:
+        return [self[spec.name] for spec in self.device_specs]
+
+    @property
+    def event_inputs(self) -> list[forms.BoundField]:
+        return [self[spec.name] for spec in self.event_specs]
+
+    def to_fields(self) -> dict[str, Any]:
+        fields = super().to_fields()
+        fields["device_ids"] = {s.name: v for s in self.device_specs if (v := self.cleaned_data.get(s.name))}
+        return fields
+
+    def error_target(self, key: str) -> str | None:
+        return "device_ids" if key == "device_ids" else key
+
+    @classmethod
+    def initial_from(cls, fields: Mapping[str, Any]) -> dict[str, Any]:
+        initial = {k: v for k, v in fields.items() if k != "device_ids"}
+        initial.update(fields.get("device_ids") or {})
+        # Objects (an event value, attributes) go back into their input as JSON text.
+        return {k: json.dumps(v) if isinstance(v, dict) else v for k, v in initial.items()}
+
+
+def _described_field(spec: FieldSpec) -> forms.Field:
+    if spec.name == "currency":
+        return forms.ChoiceField(required=False, choices=currency_choices(), label=spec.label)
+    if spec.choices:
+        return forms.ChoiceField(
+            required=False, choices=spec.choices, label=spec.label, help_text=spec.help_text
+        )
+    return _text(spec.label, example=spec.example, help_text=spec.help_text, required=spec.required)
+
+
+# The MMPs with a layout of their own; the others get DescribedSendForm.
 FORMS: dict[str, type[SendForm]] = {Provider.ADJUST: AdjustSendForm, Provider.TENJIN: TenjinSendForm}
 
 
+def form_class(app: App) -> type[SendForm]:
+    return FORMS.get(app.provider, DescribedSendForm)
+
+
 def send_form(app: App, data=None, initial: Mapping[str, Any] | None = None) -> SendForm:
-    return FORMS[app.provider](app, data=data, initial=dict(initial or {}))
+    return form_class(app)(app, data=data, initial=dict(initial or {}))
 
 
 def _row_count(source: Mapping[str, Any], group: str, minimum: int) -> int:

@@ -2,24 +2,26 @@
 
 from django import forms
 
-from events.models import App, EventKind, EventToken, Provider, SecurityToken
+from events.models import App, EventKind, EventToken, SecurityToken
 from events.names import clean_name, name_problem
-from events.providers.tenjin import MAX_EVENT_NAME
+from events.providers import get_provider
 
-# Tenjin drops the names beyond its first 500 per app (mmp-apis.md §2.8); archived ones were sent,
-# so they count too.
-TENJIN_MAX_EVENT_NAMES = 500
-TOO_MANY_NAMES = (
-    f"Tenjin keeps at most {TENJIN_MAX_EVENT_NAMES} event names per app and drops any beyond; "
-    "reuse an existing name."
-)
+
+def too_many_names(app: App) -> str:
+    provider = get_provider(app)
+    return (
+        f"{provider.label} keeps at most {provider.max_event_names(app)} event names per app and drops "
+        "any beyond; reuse an existing name."
+    )
 
 
 def event_names_left(app: App) -> int | None:
-    """How many more event names the provider takes for this app; None for no limit."""
-    if app.provider != Provider.TENJIN:
+    """How many more event names the provider takes for this app; None for no limit. Archived
+    names were sent, so they count too."""
+    limit = get_provider(app).max_event_names(app)
+    if limit is None:
         return None
-    return TENJIN_MAX_EVENT_NAMES - app.event_tokens.filter(kind=EventKind.EVENT).count()
+    return limit - app.event_tokens.filter(kind=EventKind.EVENT).count()
 
 
 SECURITY_TOKEN_LENGTHS = (8, 200)
@@ -27,30 +29,24 @@ SECURITY_TOKEN_LENGTHS = (8, 200)
 
 def event_token_problem(app: App, token: str, kind: str) -> str | None:
     """The provider rule a token breaks, if any (shared with the CSV import and import_config)."""
-    if app.provider == Provider.ADJUST and any(ch.isspace() or not ch.isprintable() for ch in token):
-        # UNCONFIRMED: Adjust documents no token format (mmp-apis.md §1.2), but a token is a word
-        # from its dashboard (f0ob4r): a space, tab or line break is a paste mistake.
-        return "An Adjust event token has no spaces, line breaks or other invisible characters; check what was pasted."
     invisible = name_problem(token, "The token")
     if invisible:
         return invisible
-    if kind == EventKind.PURCHASE and app.provider != Provider.TENJIN:
-        return "Only Tenjin apps have purchase events; for Adjust, use kind 'event'."
-    if app.provider == Provider.TENJIN and len(token) > MAX_EVENT_NAME:
-        return f"Tenjin drops event names of 80 characters or more; this one has {len(token)}."
-    return None
+    problems = get_provider(app).validate_event_token(app, token, kind)
+    return " ".join(problems) or None
 
 
 class EventTokenForm(forms.ModelForm):
     class Meta:
         model = EventToken
         fields = ["name", "token", "kind"]
-        labels = {"token": "Token (Adjust) or event name (Tenjin)"}
+        labels = {"token": "Token (Adjust) or event name"}
 
     def __init__(self, *args, app: App, **kwargs):
         super().__init__(*args, **kwargs)
         self.app = app
-        if app.provider != Provider.TENJIN:
+        self.fields["token"].label = get_provider(app).token_label
+        if len(get_provider(app).event_kinds) == 1:
             # One choice left: a select would only add a click.
             self.fields["kind"].widget = forms.HiddenInput()
             self.fields["kind"].initial = EventKind.EVENT
@@ -70,7 +66,7 @@ class EventTokenForm(forms.ModelForm):
             self.add_error("token" if kind == EventKind.EVENT else kind_field, problem)
         left = event_names_left(self.app)
         if kind == EventKind.EVENT and left is not None and left <= 0:
-            self.add_error("token", TOO_MANY_NAMES)
+            self.add_error("token", too_many_names(self.app))
         existing = EventToken.objects.filter(app=self.app, token=token).first()
         if existing:
             where = "archived, restore it below" if existing.archived else f"named '{existing.name}'"

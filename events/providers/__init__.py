@@ -1,11 +1,15 @@
 from events.models import App, Provider
 from events.providers.adjust import AdjustProvider
-from events.providers.base import EventInvalid, MMPProvider, ValidEvent, Verdict
+from events.providers.appsflyer import AppsFlyerProvider
+from events.providers.base import EventInvalid, FieldSpec, MMPProvider, ValidEvent, Verdict
+from events.providers.singular import SingularProvider
 from events.providers.tenjin import TenjinProvider
 
 PROVIDERS: dict[str, MMPProvider] = {
     Provider.ADJUST: AdjustProvider(),
     Provider.TENJIN: TenjinProvider(),
+    Provider.APPSFLYER: AppsFlyerProvider(),
+    Provider.SINGULAR: SingularProvider(),
 }
 
 
@@ -14,4 +18,4 @@ def get_provider(app_or_name: App | str) -> MMPProvider:
     return PROVIDERS[name]
 
 
-__all__ = ["PROVIDERS", "EventInvalid", "MMPProvider", "ValidEvent", "Verdict", "get_provider"]
+__all__ = ["PROVIDERS", "EventInvalid", "FieldSpec", "MMPProvider", "ValidEvent", "Verdict", "get_provider"]

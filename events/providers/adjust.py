@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from events.models import App, Environment, EventToken
 from events.providers import adjust_ids, adjust_time
-from events.providers.adjust_answers import classify_adjust
+from events.providers.adjust_answers import ADJUST_ANSWERS, classify_adjust
 from events.providers.answers import transport_verdict
-from events.providers.base import EventFields, MMPProvider, ValidEvent, Verdict
+from events.providers.base import EventFields, FieldSpec, MMPProvider, ValidEvent, Verdict
 from events.providers.common import (
     Errors,
     Problem,
@@ -77,6 +77,26 @@ ORDER_AFTER_IDS = (
 class AdjustProvider(MMPProvider):
     name = "adjust"
     label = "Adjust"
+    key_label = "App token"
+    token_label = "Token"
+    takes_security_tokens = True
+    base_url_setting = "ADJUST_BASE_URL"
+    has_sandbox = True
+    # Events older than 58 days, or earlier than one accepted for the device and token (§1.6).
+    max_event_age = adjust_time.MAX_AGE
+    rejects_earlier_events = True
+    answers = ADJUST_ANSWERS
+
+    def validate_event_token(self, app: App, token: str, kind: str) -> list[str]:
+        problems = super().validate_event_token(app, token, kind)
+        if any(ch.isspace() or not ch.isprintable() for ch in token):
+            # UNCONFIRMED: Adjust documents no token format (mmp-apis.md §1.2), but a token is a word
+            # from its dashboard (f0ob4r): a space, tab or line break is a paste mistake.
+            problems.append(
+                "An Adjust event token has no spaces, line breaks or other invisible characters; "
+                "check what was pasted."
+            )
+        return problems
 
     def order_key(self, app: App, event_token: EventToken, valid: ValidEvent) -> str:
         # Adjust rejects an event older than one it accepted for the same device and event token
@@ -150,6 +170,23 @@ class AdjustProvider(MMPProvider):
 
     def device_id_types(self, app: App) -> list[str]:
         return list(adjust_ids.names_for(app.platform))
+
+    def device_id_fields(self, app: App) -> list[FieldSpec]:
+        return [
+            FieldSpec(t.name, t.name, example=t.example, help_text=t.rule)
+            for t in (adjust_ids.BY_NAME[name] for name in adjust_ids.names_for(app.platform))
+        ]
+
+    def event_fields(self, app: App, kind: str | None = None) -> list[FieldSpec]:
+        return [FieldSpec(name, name) for name in FIELDS if name not in ("device_ids", "environment")]
+
+    def event_time_of(self, params: Mapping[str, str]) -> datetime | None:
+        if params.get("created_at_unix"):
+            return datetime.fromtimestamp(int(params["created_at_unix"]), UTC)
+        if params.get("created_at"):
+            # Already validated when the delivery was made; only its moment is needed here.
+            return adjust_time._from_iso(params["created_at"])
+        return None
 
     def validate_app(self, app: App) -> tuple[dict[str, list[str]], list[str]]:
         errors: dict[str, list[str]] = {}

@@ -7,11 +7,14 @@ differs between MMPs lives in the provider's own module.
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from events.models import App, EventToken, Outcome
+from events.models import App, EventKind, EventToken, Outcome
 from events.transport import HttpAnswer, OutboundRequest, TransportError
+
+if TYPE_CHECKING:
+    from events.providers.answers import AnswerRule
 
 # The provider-neutral event, as a form, the command line or the API hands it over:
 #   device_ids       {"idfa": "...", ...} (Tenjin: advertising_id, developer_device_id,
@@ -55,12 +58,73 @@ class Verdict:
     retry_after: float | None = None
 
 
+@dataclass(frozen=True)
+class FieldSpec:
+    """One input an MMP takes, described for the forms and CSV templates that ask for it."""
+
+    name: str
+    label: str
+    example: str = ""
+    help_text: str = ""
+    # Marked as required in forms; whether it may be empty is still validate()'s decision.
+    required: bool = False
+    # Fixed choices (value, label); empty for free text.
+    choices: tuple[tuple[str, str], ...] = ()
+    # The event kinds it belongs to; empty for every kind.
+    kinds: tuple[str, ...] = ()
+
+
 class MMPProvider(ABC):
     name: str
     label: str
+    # What the app's secret is called at this MMP (the App.app_key field), and its app id
+    # (App.bundle_id), for forms and pages.
+    key_label: str = "App key"
+    # What an event token is at this MMP: a token it issues, or the event's own name.
+    token_label: str = "Event name"
+    # Whether requests carry S2S security tokens kept apart from the app key (Adjust's).
+    takes_security_tokens: bool = False
+    app_id_label: str = "Bundle id"
+    # Whether the MMP keeps test data apart (Adjust's environment=sandbox); without one, every
+    # event is real data and only production is offered.
+    has_sandbox: bool = False
+    # The event kinds its event tokens may have, and the base URL setting its requests go to.
+    event_kinds: tuple[str, ...] = (EventKind.EVENT,)
+    base_url_setting: str = ""
     # Events a second the MMP publishes as its limit for one app (None: it publishes none). An
     # app's own max_events_per_second, when set, wins.
     published_rate_per_second: float | None = None
+    # The MMP refuses events older than this, or earlier than one it accepted for the same device
+    # and event token (the order guard asks; see event_time_of).
+    max_event_age: timedelta | None = None
+    rejects_earlier_events: bool = False
+    # Its answers as a table, first matching row wins (events.providers.answers.AnswerRule).
+    answers: "tuple[AnswerRule, ...]" = ()
+
+    def validate_event_token(self, app: App, token: str, kind: str) -> list[str]:
+        """What is wrong with an event token (or event name) for this MMP, checked when it is created."""
+        if kind not in self.event_kinds:
+            from events.providers import PROVIDERS  # the registry imports this module
+
+            takers = " and ".join(p.label for p in PROVIDERS.values() if kind in p.event_kinds)
+            return [f"Only {takers or 'no'} apps have {kind} events; for {self.label}, use kind 'event'."]
+        return []
+
+    def max_event_names(self, app: App) -> int | None:
+        """How many distinct event names the MMP keeps per app; None for no limit."""
+        return None
+
+    def device_id_fields(self, app: App) -> list[FieldSpec]:
+        """The device ids as inputs, preferred first; by default named after device_id_types."""
+        return [FieldSpec(name, name) for name in self.device_id_types(app)]
+
+    def event_fields(self, app: App, kind: str | None = None) -> list[FieldSpec]:
+        """The inputs besides device ids and environment, for events of `kind` (None: any kind)."""
+        return []
+
+    def event_time_of(self, params: Mapping[str, str]) -> datetime | None:
+        """When a stored event happened, if the MMP takes an event time the order guard checks."""
+        return None
 
     def order_key(self, app: App, event_token: EventToken, valid: ValidEvent) -> str:
         """Events with the same key go out one at a time, oldest event first ('' for none).

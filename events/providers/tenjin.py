@@ -11,7 +11,7 @@ from django.conf import settings
 
 from events.models import App, Environment, EventKind, EventToken, Platform
 from events.providers.answers import transport_verdict
-from events.providers.base import EventFields, MMPProvider, ValidEvent, Verdict
+from events.providers.base import EventFields, FieldSpec, MMPProvider, ValidEvent, Verdict
 from events.providers.common import (
     Errors,
     Problem,
@@ -25,12 +25,14 @@ from events.providers.common import (
     parse_integer,
     text,
 )
-from events.providers.tenjin_answers import classify_tenjin
+from events.providers.tenjin_answers import TENJIN_ANSWERS, classify_tenjin
 from events.transport import HttpAnswer, OutboundRequest, TransportError
 
 PLATFORMS = (Platform.IOS, Platform.ANDROID, Platform.AMAZON, Platform.ANDROID_OTHER)
 DEVICE_ID_TYPES = ("advertising_id", "developer_device_id", "analytics_installation_id")
 MAX_EVENT_NAME = 79  # "under 80 characters" (§2.8)
+# Tenjin drops the names beyond its first 500 per app (§2.8).
+MAX_EVENT_NAMES = 500
 # The SDK sends the value as a Java int.
 MAX_VALUE = 2**31 - 1
 
@@ -90,6 +92,10 @@ WIRE_ORDER = (
 class TenjinProvider(MMPProvider):
     name = "tenjin"
     label = "Tenjin"
+    key_label = "SDK key"
+    base_url_setting = "TENJIN_BASE_URL"
+    event_kinds = (EventKind.EVENT, EventKind.PURCHASE)
+    answers = TENJIN_ANSWERS
 
     def validate(
         self, app: App, event_token: EventToken, fields: EventFields, *, now: datetime | None = None
@@ -134,6 +140,26 @@ class TenjinProvider(MMPProvider):
 
     def device_id_types(self, app: App) -> list[str]:
         return list(DEVICE_ID_TYPES)
+
+    def device_id_fields(self, app: App) -> list[FieldSpec]:
+        return [FieldSpec(name, name, example=ID_EXAMPLE[name]) for name in DEVICE_ID_TYPES]
+
+    def event_fields(self, app: App, kind: str | None = None) -> list[FieldSpec]:
+        names = [n for n in EVENT_FIELDS if n not in ("device_ids", "environment")]
+        if kind in (None, EventKind.EVENT):
+            names.append("value")
+        if kind in (None, EventKind.PURCHASE):
+            names.extend(PURCHASE_FIELDS)
+        return [FieldSpec(name, name) for name in names]
+
+    def validate_event_token(self, app: App, token: str, kind: str) -> list[str]:
+        problems = super().validate_event_token(app, token, kind)
+        if kind == EventKind.EVENT and len(token) > MAX_EVENT_NAME:
+            problems.append(f"Tenjin drops event names of 80 characters or more; this one has {len(token)}.")
+        return problems
+
+    def max_event_names(self, app: App) -> int | None:
+        return MAX_EVENT_NAMES
 
     def validate_app(self, app: App) -> tuple[dict[str, list[str]], list[str]]:
         errors: dict[str, list[str]] = {}

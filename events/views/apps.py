@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events import audit
 from events.forms.apps import AppForm
 from events.forms.tokens import EventTokenForm
-from events.models import App, AuditEntry, Delivery, Provider
+from events.models import App, AuditEntry, Delivery
 from events.views.common import get_app_for_user, require_perm
 
 # What the audit trail compares on create and edit; app_key is masked by events.audit.
@@ -102,8 +102,7 @@ def render_app_page(request, app: App, event_token_form: EventTokenForm | None =
         "event_tokens": [t for t in tokens if not t.archived],
         "archived_tokens": [t for t in tokens if t.archived],
         "event_token_form": event_token_form or EventTokenForm(app=app),
-        "show_security": app.provider == Provider.ADJUST
-        and request.user.has_perm("events.view_securitytoken"),
+        "show_security": app.mmp.takes_security_tokens and request.user.has_perm("events.view_securitytoken"),
         "recent_changes": (
             audit.described(AuditEntry.objects.filter(app=app).select_related("app")[:5])
             if request.user.has_perm("events.view_auditentry")

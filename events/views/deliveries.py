@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from events.curl import curl_for_attempt, curl_for_request
 from events.engine import resend_delivery
-from events.forms.send import FORMS, adjust_time_now, send_form
+from events.forms.send import adjust_time_now, form_class, send_form
 from events.models import Attempt, Delivery
 from events.pretty import decode_body, header, pretty_value
 from events.providers import EventInvalid, get_provider
@@ -71,7 +71,7 @@ def clone(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(request, SEND_PERM)
     original = get_delivery_for_user(request, pk)
     app = get_app_for_user(request, original.app_id)
-    initial = FORMS[app.provider].initial_from(get_provider(app).to_fields(original.params))
+    initial = form_class(app).initial_from(get_provider(app).to_fields(original.params))
     initial.update(event_token=original.event_token_id, environment=original.environment)
     original_time = initial.get("created_at", "")
     if original_time:

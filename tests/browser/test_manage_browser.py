@@ -32,7 +32,7 @@ def test_an_admin_adds_an_app_two_event_tokens_and_a_security_token(live_server,
 
     for name, token in [("Purchase", "pur123"), ("Signup", "sgn456")]:
         page.get_by_label("Name", exact=True).fill(name)
-        page.get_by_label("Token (Adjust) or event name (Tenjin)").fill(token)
+        page.get_by_label("Token", exact=True).fill(token)
         page.get_by_role("button", name="Add", exact=True).click()
         expect(page.locator(".messages")).to_contain_text(f"Added the event '{name}' ({token})")
     expect(page.locator("#event-tokens tbody tr")).to_have_count(2)

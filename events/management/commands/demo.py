@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from events import embedded_redis
+from events.providers import PROVIDERS
 
 ADMIN_USERNAME = "admin"
 
@@ -31,9 +32,10 @@ class Command(BaseCommand):
         children: list[subprocess.Popen] = []
         redis_server = None
         env = dict(os.environ)
-        for name, provider in (("ADJUST_BASE_URL", "adjust"), ("TENJIN_BASE_URL", "tenjin")):
+        for provider in PROVIDERS.values():
+            name = provider.base_url_setting
             if "/emulator/" in getattr(settings, name):  # follow --port when the .env points at us
-                env[name] = f"http://127.0.0.1:{port}/emulator/{provider}"
+                env[name] = f"http://127.0.0.1:{port}/emulator/{provider.name}"
         try:
             if "REDIS_URL" not in os.environ:
                 socket_path = settings.EMBEDDED_REDIS_SOCKET

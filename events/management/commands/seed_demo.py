@@ -1,4 +1,4 @@
-"""One Adjust and one Tenjin demo app, and the emulator's matching registry. Safe to run again."""
+"""A demo app for each MMP, and the emulator's matching registry. Safe to run again."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -30,6 +30,31 @@ TENJIN = {
     "default_environment": Environment.PRODUCTION,  # Tenjin keeps no sandbox
 }
 TENJIN_EVENTS = [("Level up", "level_up", EventKind.EVENT), ("Purchase", "purchase", EventKind.PURCHASE)]
+
+APPSFLYER = {
+    "name": "Demo AppsFlyer iOS",
+    "provider": Provider.APPSFLYER,
+    "platform": Platform.IOS,
+    "app_key": "0d3f5b7a-9c1e-4f2a-8b6d-demo00s2s001",  # the app's S2S token (Security Center)
+    "bundle_id": "id1234567890",  # the AppsFlyer app id: `id` + the App Store id on iOS
+    "default_environment": Environment.PRODUCTION,  # AppsFlyer keeps no sandbox
+}
+APPSFLYER_EVENTS = [("Purchase", "af_purchase"), ("Level achieved", "af_level_achieved")]
+# An appsflyer_id the demo's test events can use (13 digits, a hyphen, digits).
+APPSFLYER_DEMO_ID = "1700000000000-1234567"
+
+SINGULAR = {
+    "name": "Demo Singular Android",
+    "provider": Provider.SINGULAR,
+    "platform": Platform.ANDROID,
+    "app_key": "demo_singular_sdk_key_00000001",
+    "bundle_id": "com.example.s2sdemo",
+    "api_version": "v2",
+    "default_environment": Environment.PRODUCTION,  # Singular keeps no sandbox
+}
+SINGULAR_EVENTS = [("Level up", "level_up"), ("Purchase", "sng_ecommerce_purchase")]
+# A device with a session (launch) at the emulated Singular, so its events are attributed.
+SINGULAR_DEMO_SDID = "40009df0-d618-4d81-9da1-cbb3337b8dec"
 
 
 class Command(BaseCommand):
@@ -63,10 +88,23 @@ class Command(BaseCommand):
             EventToken.objects.get_or_create(app=tenjin, token=token, defaults={"name": name, "kind": kind})
         registry.register_tenjin_app(tenjin.bundle_id, tenjin.platform, sdk_keys=[tenjin.app_key])
 
+        appsflyer = upsert_app(APPSFLYER)
+        for name, token in APPSFLYER_EVENTS:
+            EventToken.objects.get_or_create(app=appsflyer, token=token, defaults={"name": name})
+        registry.register_appsflyer_app(appsflyer.bundle_id, "ios", s2s_tokens=[appsflyer.app_key])
+
+        singular = upsert_app(SINGULAR)
+        for name, token in SINGULAR_EVENTS:
+            EventToken.objects.get_or_create(app=singular, token=token, defaults={"name": name})
+        registry.register_singular_key(singular.app_key)
+        registry.add_singular_session(singular.bundle_id, "Android", SINGULAR_DEMO_SDID)
+
         self.stdout.write(
-            f"==> Demo apps ready: {adjust.name!r} (events {', '.join(t for _, t in ADJUST_EVENTS)}) "
-            f"and {tenjin.name!r} (events {', '.join(t for _, t, _ in TENJIN_EVENTS)}); "
-            f"the emulator knows them. Opted-out demo device: idfa={OPTED_OUT_IDFA}"
+            f"==> Demo apps ready: {adjust.name!r} (events {', '.join(t for _, t in ADJUST_EVENTS)}), "
+            f"{tenjin.name!r} (events {', '.join(t for _, t, _ in TENJIN_EVENTS)}), "
+            f"{appsflyer.name!r} (appsflyer_id {APPSFLYER_DEMO_ID}) and {singular.name!r} "
+            f"(sdid {SINGULAR_DEMO_SDID}); the emulator knows them. "
+            f"Opted-out demo device: idfa={OPTED_OUT_IDFA}"
         )
 
 

@@ -31,11 +31,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("app", help="App name or id.")
-        parser.add_argument("event", help="Event token (Adjust), event name (Tenjin), or its readable name.")
+        parser.add_argument(
+            "event", help="Event token (Adjust), event name (the others), or its readable name."
+        )
         parser.add_argument(
             "--device", action="append", type=key_value, default=[], metavar="TYPE=VALUE",
             help="A device id, e.g. idfa=..., gps_adid=..., or for Tenjin advertising_id=..., "
-            "analytics_installation_id=..., developer_device_id=... (repeatable).",
+            "analytics_installation_id=..., developer_device_id=..., for AppsFlyer appsflyer_id=..., "
+            "for Singular sdid=... (repeatable).",
         )  # fmt: skip
         parser.add_argument("--param", action="append", type=key_value, default=[], metavar="K=V",
                             help="A callback parameter (repeatable).")  # fmt: skip
@@ -51,7 +54,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--set", action="append", type=key_value, default=[], metavar="FIELD=VALUE",
             help="Any other field of the provider, e.g. os_version=17.5, value=50, product_id=gems, "
-            "quantity=1, price=4.99 (repeatable).",
+            "quantity=1, price=4.99, event_value={...} (AppsFlyer), attributes={...} (Singular) (repeatable).",
         )  # fmt: skip
         parser.add_argument("--idempotency-key", help="Sending the same key twice queues the event once.")
         parser.add_argument("--wait", action="store_true", help="Wait for the outcome and print it.")
