@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 # Answers are recorded in batches of up to this many, or after this long, whichever comes first.
 RECORD_BATCH = 64
 RECORD_EVERY_SECONDS = 0.1
-# A run with room looks for more due deliveries at most this often.
+# A run whose last look for more due deliveries came back short looks again at most this often.
 TOP_UP_EVERY_SECONDS = 0.2
 
 
@@ -94,6 +94,7 @@ class SendRun:
         self.results: dict[int, str] = {}
         self.used_tokens: set[int] = set()
         self._claimed_any = False
+        self._short_top_up = False
         self._last_top_up = 0.0
         self._last_record = time.monotonic()
 
@@ -167,11 +168,17 @@ class SendRun:
             return
         if not self.top_up or now >= self.deadline:
             return
-        if not force and now - self._last_top_up < TOP_UP_EVERY_SECONDS:
+        # While work keeps coming, top up as soon as a quarter of the slots is free; once a top-up
+        # found less than it asked for, look again only now and then (each look is a query).
+        if not force and (
+            room < max(1, self.concurrency // 4)
+            or (self._short_top_up and now - self._last_top_up < TOP_UP_EVERY_SECONDS)
+        ):
             return
         self._last_top_up = now
         claimed = claims.claim(self.token, self.worker, limit=room)
         self._claimed_any = bool(claimed)
+        self._short_top_up = len(claimed) < room
         self._prepare(claimed)
 
     def _prepare(self, deliveries) -> None:
