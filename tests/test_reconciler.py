@@ -285,7 +285,8 @@ def test_a_send_job_that_stops_mid_batch_gives_back_what_it_had_not_started(
 ):
     from events.engine import jobs
 
-    settings.SEND_MAX_IN_FLIGHT_PER_HOST = 1  # one in flight, the other two waiting their turn
+    settings.SEND_MAX_IN_FLIGHT_PER_HOST = 1  # one in flight at a time, the others waiting their turn
+    emulator.set_faults(latency_ms=300)  # the first answer comes once its batch is due for recording
     with transaction.atomic():
         batch = [queue_event(adjust, idfa(n)) for n in range(3)]
 

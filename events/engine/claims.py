@@ -59,8 +59,10 @@ def claim(
     ids: list[int] | None = None,
     keys: set[str] | None = None,
     limit: int,
+    known: tuple[dict[int, App], dict[int, EventToken]] | None = None,
 ) -> list[Delivery]:
-    """Claim up to `limit` due deliveries: among `ids`, among the order `keys`, or any."""
+    """Claim up to `limit` due deliveries: among `ids`, among the order `keys`, or any. `known`:
+    the apps and event tokens already loaded by this run, by id (filled in as it goes)."""
     if limit <= 0:
         return []
     now = timezone.now()
@@ -83,9 +85,13 @@ def claim(
             attempt_count=F("attempt_count") + 1,
         )
     deliveries = list(Delivery.objects.filter(pk__in=chosen, claim_token=token, status=Status.SENDING))
-    # One App and EventToken instance each per claim: secrets are decrypted once, not per event.
-    apps = App.objects.in_bulk({d.app_id for d in deliveries})
-    event_tokens = EventToken.objects.in_bulk({d.event_token_id for d in deliveries})
+    # One App and EventToken instance each per run (`known`): secrets are decrypted, and the active
+    # security token looked up, once per app, not per event.
+    apps, event_tokens = known if known is not None else ({}, {})
+    apps.update(App.objects.in_bulk({d.app_id for d in deliveries} - apps.keys()))
+    event_tokens.update(
+        EventToken.objects.in_bulk({d.event_token_id for d in deliveries} - event_tokens.keys())
+    )
     for delivery in deliveries:
         delivery.app = apps[delivery.app_id]
         delivery.event_token = event_tokens[delivery.event_token_id]

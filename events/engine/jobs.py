@@ -93,6 +93,9 @@ class SendRun:
         self.answered: list[Finished] = []
         self.results: dict[int, str] = {}
         self.used_tokens: set[int] = set()
+        # Apps and event tokens loaded by this run (a run lasts seconds: a change made meanwhile,
+        # such as a deactivated app, applies from the next run).
+        self.known: tuple[dict, dict] = ({}, {})
         self._claimed_any = False
         self._short_top_up = False
         self._last_top_up = 0.0
@@ -129,9 +132,11 @@ class SendRun:
                 self._collect_answers()
             elif self.waiting:
                 time.sleep(0.01)  # held back by a limit: a slot, or the app's next second
+            # Recorded when a batch is full, every RECORD_EVERY_SECONDS, or when nothing else is
+            # going on; in between, answers wait while new sends start.
             if self.answered and (
                 len(self.answered) >= RECORD_BATCH
-                or not self.in_flight
+                or not (self.in_flight or self.waiting)
                 or time.monotonic() - self._last_record >= RECORD_EVERY_SECONDS
             ):
                 self._record()
@@ -163,7 +168,7 @@ class SendRun:
             self.ids.clear()
         if self.ids:
             take = [self.ids.popleft() for _ in range(min(room, len(self.ids)))]
-            self._prepare(claims.claim(self.token, self.worker, ids=take, limit=len(take)))
+            self._prepare(claims.claim(self.token, self.worker, ids=take, limit=len(take), known=self.known))
             self._claimed_any = True  # even if none was due: the loop goes on to the rest
             return
         if not self.top_up or now >= self.deadline:
@@ -176,7 +181,7 @@ class SendRun:
         ):
             return
         self._last_top_up = now
-        claimed = claims.claim(self.token, self.worker, limit=room)
+        claimed = claims.claim(self.token, self.worker, limit=room, known=self.known)
         self._claimed_any = bool(claimed)
         self._short_top_up = len(claimed) < room
         self._prepare(claimed)
