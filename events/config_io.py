@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from events.forms.apps import AppForm
 from events.forms.tokens import event_token_problem, security_token_problem
+from events.json_keys import unique_keys
 from events.models import App, Environment, EventKind, EventToken, Platform, Provider, SecurityToken
 from events.names import name_problem
 from events.nul import has_lone_surrogate, has_nul
@@ -51,7 +52,12 @@ def export_config(*, include_secrets: bool = False) -> dict[str, Any]:
 
 def parse_config(text: str) -> dict[str, Any]:
     try:
-        data = json.loads(text, object_pairs_hook=_refuse_repeated_keys)
+        data = json.loads(
+            text,
+            object_pairs_hook=unique_keys(
+                lambda key: RepeatedKey(f"The key {key!r} appears twice in one object; keep one.")
+            ),
+        )
     except json.JSONDecodeError as exc:
         raise ConfigInvalid(
             [f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."]
@@ -76,16 +82,6 @@ def parse_config(text: str) -> dict[str, Any]:
 
 class RepeatedKey(ValueError):
     pass
-
-
-def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Python keeps the last of repeated keys silently; a hand-edited file may mean the first.
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise RepeatedKey(f"The key {key!r} appears twice in one object; keep one.")
-        result[key] = value
-    return result
 
 
 def import_config(data: Any) -> dict[str, int]:

@@ -14,6 +14,8 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from ninja.parser import Parser
 
+from events.json_keys import unique_keys
+
 MAX_BODY_BYTES = 20 * 1024 * 1024  # 1,000 events of up to 20 KB each
 API_PREFIX = "/api/"
 
@@ -22,25 +24,20 @@ class BodyProblem(ValueError):
     """The body is JSON Python would read, but not JSON the API takes; the message says why."""
 
 
+REPEATED_KEYS = unique_keys(
+    lambda key: BodyProblem(f"The key {key!r} appears twice in one object; keep one.")
+)
+
+
 class StrictJsonParser(Parser):
     def parse_body(self, request: HttpRequest) -> Any:
-        return json.loads(request.body, object_pairs_hook=_refuse_repeated_keys, parse_int=_integer)
+        return json.loads(request.body, object_pairs_hook=REPEATED_KEYS, parse_int=_integer)
 
 
 def _integer(digits: str) -> int | str:
     # Python refuses to read an integer of more than 4,300 digits, which would fail the whole
     # body; kept as its digits, it becomes the error of its own field (too many digits).
     return int(digits) if len(digits.lstrip("-")) <= sys.get_int_max_str_digits() else digits
-
-
-def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Python keeps the last of repeated keys; another reader may keep the first. Neither is safe.
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise BodyProblem(f"The key {key!r} appears twice in one object; keep one.")
-        result[key] = value
-    return result
 
 
 class ApiBodyLimitMiddleware:

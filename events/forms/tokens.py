@@ -29,11 +29,8 @@ SECURITY_TOKEN_LENGTHS = (8, 200)
 
 def event_token_problem(app: App, token: str, kind: str) -> str | None:
     """The provider rule a token breaks, if any (shared with the CSV import and import_config)."""
-    invisible = name_problem(token, "The token")
-    if invisible:
-        return invisible
     problems = get_provider(app).validate_event_token(app, token, kind)
-    return " ".join(problems) or None
+    return " ".join(problems) or name_problem(token, "The token") or None
 
 
 class EventTokenForm(forms.ModelForm):

@@ -14,6 +14,7 @@ from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
+from events.json_keys import unique_keys
 from events.models import App, Environment, EventToken
 from events.nul import LONE_SURROGATE
 from events.providers.base import EventInvalid
@@ -218,7 +219,12 @@ def parse_string_object(value: Any, name: str) -> dict[str, str]:
     """A flat JSON object whose values are all strings, given as a mapping or as its JSON text."""
     if isinstance(value, str):
         try:
-            value = json.loads(value, object_pairs_hook=_refuse_duplicate_keys(name))
+            value = json.loads(
+                value,
+                object_pairs_hook=unique_keys(
+                    lambda key: Problem(f"{name} has the key '{key}' twice; keep one.")
+                ),
+            )
         except json.JSONDecodeError as exc:
             raise Problem(
                 f'{name} is not valid JSON ({exc.msg} at character {exc.pos}); write it like {{"key": "value"}}.'
@@ -254,18 +260,6 @@ def parse_device_ids(raw: Any, example_type: str) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise Problem(f'device_ids must map an id type to its value, like {{"{example_type}": "..."}}.')
     return {name: value for name, value in raw.items() if value is not None and value != ""}
-
-
-def _refuse_duplicate_keys(name: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
-    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, item in pairs:
-            if key in result:
-                raise Problem(f"{name} has the key '{key}' twice; keep one.")
-            result[key] = item
-        return result
-
-    return build
 
 
 def _json_kind(value: Any) -> str:
@@ -365,7 +359,12 @@ def parse_flat_object(value: Any, name: str) -> dict[str, Any]:
         return {}
     if isinstance(value, str):
         try:
-            value = json.loads(value, object_pairs_hook=_refuse_duplicate_keys(name))
+            value = json.loads(
+                value,
+                object_pairs_hook=unique_keys(
+                    lambda key: Problem(f"{name} has the key '{key}' twice; keep one.")
+                ),
+            )
         except json.JSONDecodeError as exc:
             raise Problem(
                 f'{name} is not valid JSON ({exc.msg} at character {exc.pos}); write it like {{"key": "value"}}.'
