@@ -293,13 +293,13 @@ def give_back(delivery: Delivery, explanation: str) -> bool:
     )
 
 
-def give_back_unsent(prepared: Iterable[Prepared], claimed: Iterable[Delivery]) -> None:
-    """The run is stopping: attempts written but never sent are removed, and those deliveries,
-    like the claimed ones never prepared, go back at once instead of waiting for the reconciler."""
+def give_back_unsent(prepared: Iterable[Prepared]) -> None:
+    """The run is stopping: attempts written but never sent are removed, and their deliveries go
+    back at once instead of waiting for the reconciler."""
     prepared = list(prepared)
     try:
         Attempt.objects.filter(pk__in=[p.attempt.pk for p in prepared if p.attempt.pk]).delete()
-        for delivery in [p.delivery for p in prepared] + list(claimed):
-            give_back(delivery, "Its send job stopped before reaching it; it goes out again.")
+        for item in prepared:
+            give_back(item.delivery, "Its send job stopped before reaching it; it goes out again.")
     except Exception:  # the database may be what failed: the reconciler catches up later
         log.exception("Could not give back %d unsent deliveries", len(prepared))

@@ -109,7 +109,7 @@ class SendRun:
             # The job is stopping (its timeout, a database error): what was claimed but not sent
             # goes back at once. Requests in flight may have reached the MMP: their open attempt
             # rows are completed as ambiguous by the reconciler.
-            give_back_unsent(self.waiting, [])
+            give_back_unsent(self.waiting)
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
