@@ -209,9 +209,10 @@ def test_one_devices_events_queued_newest_first_go_out_oldest_first(adjust, emul
     settings.SEND_BATCH_SIZE = 10
     from django.db import transaction
 
+    newest, oldest, middle = at(5), at(30), at(20)
     with transaction.atomic():  # one transaction: one job for the three, in this order
-        queued = [send(adjust, at(5)), send(adjust, at(30)), send(adjust, at(20))]
+        queued = [send(adjust, newest), send(adjust, oldest), send(adjust, middle)]
     run_worker()
     assert {d.status for d in Delivery.objects.filter(pk__in=[d.pk for d in queued])} == {Status.DELIVERED}
-    times = [int(e.event_at.timestamp()) for e in emulator.recorded_events()]
-    assert times == [int(at(30)), int(at(20)), int(at(5))]
+    times = [str(int(e.event_at.timestamp())) for e in emulator.recorded_events()]
+    assert times == [oldest, middle, newest]

@@ -418,6 +418,8 @@ def required_production(value: Any, app: App, mmp: str) -> str:
 
 def case_twin(app: App, token: str) -> str | None:
     """An existing event name of the app equal to `token` but for letter case, if any."""
+    if app.pk is None:  # an app being imported has no event names yet
+        return None
     for existing in app.event_tokens.values_list("token", flat=True):
         if existing != token and existing.casefold() == token.casefold():
             return existing
