@@ -56,6 +56,11 @@ def suite_env(run_dir: Path, database_url: str, port: int) -> dict[str, str]:
         "WORKER_MAINTENANCE_INTERVAL": "2",
         "RECONCILE_INTERVAL": "2",
         "RECONCILE_GRACE": "2",
+        # Concurrency on, at what one emulator process answers within the short read timeout; a
+        # pause after a run of failures lasts seconds, like every other wait here.
+        "SEND_CONCURRENCY": "16",
+        "SEND_BREAKER_PAUSE": "2",
+        "SEND_BREAKER_MAX_PAUSE": "8",
         "LOG_LEVEL": os.environ.get("FAULT_SUITE_LOG_LEVEL", "WARNING"),
     }
 
