@@ -169,7 +169,7 @@ def test_saving_without_changes_writes_no_audit_entry(client_for, admin, adjust_
 
 def test_deactivating_and_reactivating_an_app(client_for, admin, adjust_app):
     client = client_for(admin)
-    response = client.post(reverse("app_deactivate", args=[adjust_app.pk]), follow=True)
+    response = client.post(reverse("app_deactivate", args=[adjust_app.pk]), {"confirmed": "yes"}, follow=True)
     assert "nothing is sent for it" in response.content.decode()
     adjust_app.refresh_from_db()
     assert not adjust_app.active
@@ -196,7 +196,7 @@ def test_no_app_page_renders_a_secret(client_for, admin, adjust_security_token, 
     from tests.conftest import ADJUST_SECURITY_TOKEN
 
     client = client_for(admin)
-    client.post(reverse("app_deactivate", args=[tenjin_app.pk]))
+    client.post(reverse("app_deactivate", args=[tenjin_app.pk]), {"confirmed": "yes"})
     for app in (adjust_security_token.app, tenjin_app):
         for url in page_urls(app):
             body = client.get(url).content.decode()

@@ -13,6 +13,7 @@ urlpatterns = [
     path("deliveries/<int:pk>/", deliveries.delivery, name="delivery"),
     path("deliveries/<int:pk>/status/", deliveries.status, name="delivery_status"),
     path("deliveries/<int:pk>/resend/", deliveries.resend, name="delivery_resend"),
+    path("deliveries/<int:pk>/retry/", deliveries.retry, name="delivery_retry"),
     path("deliveries/<int:pk>/clone/", deliveries.clone, name="delivery_clone"),
     path("attempts/<int:pk>/response/", deliveries.attempt_response, name="attempt_response"),
     path("compare/", compare.compare, name="compare"),

@@ -10,7 +10,7 @@ from events import audit
 from events.forms.apps import AppForm
 from events.forms.tokens import EventTokenForm
 from events.models import App, AuditEntry, Delivery, Provider
-from events.views.common import get_app_for_user, require_perm
+from events.views.common import confirmed, get_app_for_user, require_perm
 
 # What the audit trail compares on create and edit; app_key is masked by events.audit.
 AUDITED_FIELDS = ("name", "provider", "platform", "bundle_id", "default_environment", "app_key")
@@ -73,6 +73,8 @@ def app_set_active(request, pk: int, active: bool):
     app = get_managed_app(request, pk)
     if app.active == active:
         messages.info(request, f"'{app.name}' is already {'active' if active else 'inactive'}.")
+        return redirect("app_detail", app.pk)
+    if not active and not confirmed(request, f"deactivate '{app.name}'"):
         return redirect("app_detail", app.pk)
     app.active = active
     app.save(update_fields=["active", "updated_at"])

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events import audit
 from events.forms.users import RoleForm, UserCreateForm
 from events.roles import assign_role, role_of
+from events.views.common import confirmed
 
 User = get_user_model()
 
@@ -88,6 +89,8 @@ def user_edit(request, pk: int):
 def user_set_active(request, pk: int, active: bool):
     user = _user(request, pk)
     if not active and _refuse_self(request, user, "deactivate"):
+        return redirect("users")
+    if not active and not confirmed(request, f"deactivate {user.username}"):
         return redirect("users")
     if user.is_active != active:
         user.is_active = active
