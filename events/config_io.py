@@ -11,6 +11,7 @@ from django.db import transaction
 
 from events.models import App, Environment, EventKind, EventToken, Platform, Provider, SecurityToken
 from events.nul import has_nul
+from events.providers import get_provider
 
 FORMAT_VERSION = 1
 APP_FIELDS = ("name", "provider", "platform", "bundle_id", "default_environment", "active")
@@ -170,6 +171,12 @@ def _list_problems(entry: dict, key: str, identity: str) -> list[str]:
             problems.append(f"[{j}]: {identity} is longer than 100 characters.")
         if key == "event_tokens" and item.get("kind", EventKind.EVENT) not in EventKind.values:
             problems.append(f"[{j}]: kind must be one of {EventKind.values}.")
+        elif key == "event_tokens" and entry.get("provider") in Provider.values:
+            problem = get_provider(entry["provider"]).event_token_problem(
+                item[identity], item.get("kind", EventKind.EVENT)
+            )
+            if problem:
+                problems.append(f"[{j}]: {item[identity]!r}: {problem}")
         if key == "security_tokens" and "value" in item and not isinstance(item["value"], str):
             problems.append(f"[{j}]: value must be a string.")
         if key == "security_tokens" and not item.get("value"):

@@ -13,8 +13,9 @@ from django.db import transaction
 
 from events.audit import record_change
 from events.csv_cells import safe_cell, unguard
-from events.forms.tokens import TOO_MANY_NAMES, event_names_left, event_token_problem
+from events.forms.tokens import event_names_left, too_many_names
 from events.models import App, EventKind, EventToken
+from events.providers import get_provider
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5_000
@@ -121,7 +122,7 @@ def _check_rows(records, columns: tuple[str, ...], app: App, *, has_header: bool
         row = Row(line, values["name"], values["token"], values.get("kind", "").lower() or EventKind.EVENT)
         problem = _row_problem(row, app, seen, existing)
         if problem is None and row.kind == EventKind.EVENT and names_left is not None:
-            problem = TOO_MANY_NAMES if names_left <= 0 else None
+            problem = too_many_names(app) if names_left <= 0 else None
             names_left -= 1
         if problem == "unchanged":
             report.unchanged.append(row)
@@ -143,7 +144,7 @@ def _row_problem(row: Row, app: App, seen: dict[str, int], existing: dict[str, E
             return f"The {name} is too long: {len(getattr(row, name))} characters, at most {MAX_LENGTH}."
     if row.kind not in EventKind.values:
         return f"The kind must be 'event' or 'purchase', not '{row.kind}'."
-    problem = event_token_problem(app, row.token, row.kind)
+    problem = get_provider(app).event_token_problem(row.token, row.kind)
     if problem:
         return problem
     if row.token in seen:

@@ -2,32 +2,25 @@
 
 from django import forms
 
-from events.models import App, EventKind, EventToken, Provider, SecurityToken
-from events.providers.tenjin import MAX_EVENT_NAME
-
-# Tenjin drops the names beyond its first 500 per app (mmp-apis.md §2.8); archived ones were sent,
-# so they count too.
-TENJIN_MAX_EVENT_NAMES = 500
-TOO_MANY_NAMES = (
-    f"Tenjin keeps at most {TENJIN_MAX_EVENT_NAMES} event names per app and drops any beyond; "
-    "reuse an existing name."
-)
+from events.models import App, EventKind, EventToken, SecurityToken
+from events.providers import get_provider
 
 
 def event_names_left(app: App) -> int | None:
-    """How many more event names the provider takes for this app; None for no limit."""
-    if app.provider != Provider.TENJIN:
+    """How many more event names the app's MMP keeps (archived ones were sent, so they count);
+    None for no limit."""
+    limit = get_provider(app).max_event_names
+    if limit is None:
         return None
-    return TENJIN_MAX_EVENT_NAMES - app.event_tokens.filter(kind=EventKind.EVENT).count()
+    return limit - app.event_tokens.filter(kind=EventKind.EVENT).count()
 
 
-def event_token_problem(app: App, token: str, kind: str) -> str | None:
-    """The provider rule a token breaks, if any (shared with the CSV import)."""
-    if kind == EventKind.PURCHASE and app.provider != Provider.TENJIN:
-        return "Only Tenjin apps have purchase events; for Adjust, use kind 'event'."
-    if app.provider == Provider.TENJIN and len(token) > MAX_EVENT_NAME:
-        return f"Tenjin drops event names of 80 characters or more; this one has {len(token)}."
-    return None
+def too_many_names(app: App) -> str:
+    provider = get_provider(app)
+    return (
+        f"{provider.label} keeps at most {provider.max_event_names} event names per app and drops any "
+        "beyond; reuse an existing name."
+    )
 
 
 class EventTokenForm(forms.ModelForm):
@@ -39,7 +32,7 @@ class EventTokenForm(forms.ModelForm):
     def __init__(self, *args, app: App, **kwargs):
         super().__init__(*args, **kwargs)
         self.app = app
-        if app.provider != Provider.TENJIN:
+        if len(get_provider(app).event_kinds) == 1:
             # One choice left: a select would only add a click.
             self.fields["kind"].widget = forms.HiddenInput()
             self.fields["kind"].initial = EventKind.EVENT
@@ -49,14 +42,14 @@ class EventTokenForm(forms.ModelForm):
         token, kind = cleaned.get("token"), cleaned.get("kind") or EventKind.EVENT
         if not token:
             return cleaned
-        problem = event_token_problem(self.app, token, kind)
+        problem = get_provider(self.app).event_token_problem(token, kind)
         if problem:
             # The kind is a hidden field for Adjust: its error must show with the form's own.
             kind_field = "kind" if not self.fields["kind"].widget.is_hidden else None
             self.add_error("token" if kind == EventKind.EVENT else kind_field, problem)
         left = event_names_left(self.app)
         if kind == EventKind.EVENT and left is not None and left <= 0:
-            self.add_error("token", TOO_MANY_NAMES)
+            self.add_error("token", too_many_names(self.app))
         existing = EventToken.objects.filter(app=self.app, token=token).first()
         if existing:
             where = "archived, restore it below" if existing.archived else f"named '{existing.name}'"

@@ -31,6 +31,9 @@ from events.providers.common import (
 from events.transport import HttpAnswer, OutboundRequest, TransportError
 
 APP_TOKEN_SHAPE = re.compile(r"[a-z0-9]+")
+# Undocumented (mmp-apis.md §1.3): the dashboard's tokens are letters and digits (f0ob4r, 2y7e81).
+# Their length is not held against them; anything else is a name or a typo, never a token.
+EVENT_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9]+")
 MIN_REVENUE = Decimal("0.001")
 MAX_REVENUE = Decimal("100000000000")
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -76,6 +79,15 @@ ORDER_AFTER_IDS = (
 class AdjustProvider(MMPProvider):
     name = "adjust"
     label = "Adjust"
+
+    def event_token_problem(self, token: str, kind: str) -> str | None:
+        problem = super().event_token_problem(token, kind)
+        if problem is None and not EVENT_TOKEN_SHAPE.fullmatch(token):
+            problem = (
+                "An Adjust event token is letters and digits only, as the Adjust dashboard shows it "
+                "(like f0ob4r): copy the event's token, not its name."
+            )
+        return problem
 
     def validate(
         self, app: App, event_token: EventToken, fields: EventFields, *, now: datetime | None = None

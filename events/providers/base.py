@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from events.models import App, EventToken, Outcome
+from events.models import App, EventKind, EventToken, Outcome
 from events.transport import HttpAnswer, OutboundRequest, TransportError
 
 # The provider-neutral event, as a form, the command line or the API hands it over:
@@ -58,6 +58,20 @@ class Verdict:
 class MMPProvider(ABC):
     name: str
     label: str
+    # The kinds of event the MMP has (Tenjin also takes purchases), and the most distinct event
+    # names it keeps per app (None: no limit documented).
+    event_kinds: tuple[str, ...] = (EventKind.EVENT,)
+    max_event_names: int | None = None
+
+    def event_token_problem(self, token: str, kind: str) -> str | None:
+        """Why the MMP would not take this event token (or name) of this kind, or None. Asked when
+        a token is created, imported from CSV or from a config file. The base refuses what no MMP
+        takes; a provider adds the shape of its own tokens."""
+        if kind not in self.event_kinds:
+            return f"{self.label} apps have no {kind} events; use the kind 'event'."
+        if token != token.strip() or not token.isprintable():
+            return "It has spaces at its ends or invisible characters: check what was pasted."
+        return None
 
     @abstractmethod
     def validate(

@@ -89,6 +89,14 @@ WIRE_ORDER = (
 class TenjinProvider(MMPProvider):
     name = "tenjin"
     label = "Tenjin"
+    event_kinds = (EventKind.EVENT, EventKind.PURCHASE)
+    max_event_names = 500  # it drops the names beyond (§2.8)
+
+    def event_token_problem(self, token: str, kind: str) -> str | None:
+        problem = super().event_token_problem(token, kind)
+        if problem is None and len(token) > MAX_EVENT_NAME:
+            problem = f"Tenjin drops event names of 80 characters or more; this one has {len(token)}."
+        return problem
 
     def validate(
         self, app: App, event_token: EventToken, fields: EventFields, *, now: datetime | None = None
