@@ -6,8 +6,8 @@ GET is checked for all four roles. For POST, the refusals are checked (anonymous
 marketer); a role allowed to post has None, and the view's own tests prove what posting does.
 The Django admin and django-rq pages are in ADMIN: staff only.
 
-Roles (events/roles.py): viewer reads the log; marketer also sends, resends and uploads; admin
-also manages apps, tokens, users and API keys. 302 for anonymous is the login page; 405 is a GET
+Roles (events/roles.py): viewer reads the log; marketer also sends, resends and uploads, and reads
+apps with their event tokens; admin also manages apps, tokens, users and API keys. 302 for anonymous is the login page; 405 is a GET
 on a POST-only view (the method is refused before the role is looked at).
 """
 
@@ -56,9 +56,10 @@ GET = {
     "bulk_cancel": (302, 405, 405, 405),
     "bulk_results": (302, 403, 404, 404),  # 404: this upload has no results yet
     # Managing: admins only.
-    "apps": (302, 403, 403, 200),
+    # Marketers read apps and their event tokens (no secrets, no changes).
+    "apps": (302, 403, 200, 200),
     "app_create": (302, 403, 403, 200),
-    "app_detail": (302, 403, 403, 200),
+    "app_detail": (302, 403, 200, 200),
     "app_edit": (302, 403, 403, 200),
     "app_deactivate": (302, 405, 405, 405),
     "app_reactivate": (302, 405, 405, 405),

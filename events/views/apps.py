@@ -1,4 +1,5 @@
-"""Apps, for admins: list, create, edit, deactivate and reactivate."""
+"""Apps: admins list, create, edit, deactivate and reactivate them; marketers read the list and each
+app's page with its event tokens (no key, no security token, no change)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -23,7 +24,7 @@ def get_managed_app(request, pk: int) -> App:
 
 
 @require_GET
-@permission_required("events.change_app", raise_exception=True)
+@permission_required("events.view_app", raise_exception=True)
 def app_list(request):
     # Explicit order: Meta.ordering does not apply to a query with GROUP BY.
     apps = App.objects.annotate(
@@ -91,7 +92,7 @@ def app_set_active(request, pk: int, active: bool):
 
 @require_GET
 def app_detail(request, pk: int):
-    app = get_managed_app(request, pk)
+    app = get_app_for_user(request, pk)
     return render_app_page(request, app)
 
 
