@@ -24,6 +24,7 @@ ROLES = ("anonymous", "viewer", "marketer", "admin")
 GET = {
     "login": (200, 302, 302, 302),
     "logout": (302, 405, 405, 405),
+    "password_change": (302, 200, 200, 200),
     "health": (200, 200, 200, 200),
     "emulator:adjust_event": (400, 400, 400, 400),
     "emulator:adjust_gdpr_forget_device": (405, 405, 405, 405),
@@ -78,6 +79,8 @@ GET = {
     "users": (302, 403, 403, 200),
     "user_create": (302, 403, 403, 200),
     "user_edit": (302, 403, 403, 200),
+    "user_password": (302, 403, 403, 200),
+    "user_sign_out": (302, 405, 405, 405),
     "user_deactivate": (302, 405, 405, 405),
     "user_reactivate": (302, 405, 405, 405),
     "audit": (302, 403, 403, 200),
@@ -101,7 +104,8 @@ POST_REFUSED = {
             "app_create", "app_edit", "app_deactivate", "app_reactivate", "event_token_add",
             "event_token_import", "event_token_import_confirm", "event_token_rename", "event_token_remove",
             "event_token_restore", "security_token_add", "security_token_rotate", "security_token_activate",
-            "security_token_deactivate", "user_create", "user_edit", "user_deactivate", "user_reactivate",
+            "security_token_deactivate", "user_create", "user_edit", "user_password", "user_sign_out",
+            "user_deactivate", "user_reactivate",
             "api_key_create", "api_key_revoke",
         )
     },

@@ -1,6 +1,6 @@
 """Users, for admins: list with roles, create with a role and an initial password, change the
-role, deactivate and reactivate. Users are never deleted: their deliveries and audit entries
-keep pointing at them."""
+role, set a new password, sign out every session, deactivate and reactivate. Users are never
+deleted: their deliveries and audit entries keep pointing at them."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -9,8 +9,8 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events import audit
-from events.forms.users import RoleForm, UserCreateForm
+from events import accounts, audit
+from events.forms.users import RoleForm, SetPasswordForm, UserCreateForm
 from events.roles import assign_role, role_of
 from events.views.common import confirmed
 
@@ -107,4 +107,39 @@ def user_set_active(request, pk: int, active: bool):
         messages.success(
             request, f"Deactivated {user.username}: they can no longer log in. Nothing of theirs was deleted."
         )
+    return redirect("users")
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("auth.change_user", raise_exception=True)
+def user_password(request, pk: int):
+    """A new password for someone who forgot theirs; their sessions end with the old password."""
+    user = _user(request, pk)
+    if user.pk == request.user.pk:
+        return redirect("password_change")  # one's own: with the current password, like everyone
+    if user.is_superuser and not request.user.is_superuser:
+        messages.error(request, f"{user.username} is a superuser; only a superuser sets their password.")
+        return redirect("users")
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit.record_change(request.user, "user.password_set", user)
+        messages.success(
+            request,
+            f"Set a new password for {user.username}; their sessions are signed out. Give it to them in person.",
+        )
+        return redirect("users")
+    return render(request, "events/manage/user_password.html", {"form": form, "person": user})
+
+
+@require_POST
+@permission_required("auth.change_user", raise_exception=True)
+def user_sign_out(request, pk: int):
+    """Every session of the user ends (a lost laptop, a shared browser); this one stays if it is theirs."""
+    user = _user(request, pk)
+    if not confirmed(request, f"sign {user.username} out everywhere"):
+        return redirect("users")
+    ended = accounts.end_sessions(user, keep=request.session.session_key)
+    audit.record_change(request.user, "user.signed_out", user, {"sessions": ended})
+    messages.success(request, f"Signed {user.username} out of {ended} session{'s' if ended != 1 else ''}.")
     return redirect("users")
