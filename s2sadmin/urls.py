@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from events.login_throttle import ThrottledLoginView
+from events.login_lockout import SignInView
 from events.views import account
 
 urlpatterns = [
-    path("login/", ThrottledLoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/password/", account.PasswordChangeView.as_view(), name="password_change"),
     # One door, throttled: the admin's own login page sends people to the one above, and those

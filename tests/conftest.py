@@ -221,7 +221,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Login-failure counts live in the cache: each test starts without another's."""
+    """Each test starts with an empty cache, without another's entries."""
     from django.core.cache import cache
 
     cache.clear()

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events import accounts, audit
+from events import accounts, audit, login_lockout
 from events.forms.users import RoleForm, SetPasswordForm, UserCreateForm
 from events.roles import assign_role, role_of
 from events.views.common import confirmed
@@ -33,7 +33,8 @@ def _refuse_self(request, user, what: str) -> bool:
 @permission_required("auth.view_user", raise_exception=True)
 def user_list(request):
     users = [(user, role_of(user)) for user in User.objects.order_by("-is_active", "username")]
-    return render(request, "events/manage/users.html", {"users": users})
+    locked = login_lockout.locked_usernames([user.username for user, _ in users])
+    return render(request, "events/manage/users.html", {"users": users, "locked": locked})
 
 
 @require_http_methods(["GET", "POST"])
@@ -142,4 +143,15 @@ def user_sign_out(request, pk: int):
     ended = accounts.end_sessions(user, keep=request.session.session_key)
     audit.record_change(request.user, "user.signed_out", user, {"sessions": ended})
     messages.success(request, f"Signed {user.username} out of {ended} session{'s' if ended != 1 else ''}.")
+    return redirect("users")
+
+
+@require_POST
+@permission_required("auth.change_user", raise_exception=True)
+def user_unlock(request, pk: int):
+    """Forget the user's failed sign-ins, so the right password works again at once."""
+    user = _user(request, pk)
+    if login_lockout.unlock(user.username):
+        audit.record_change(request.user, "user.unlocked", user)
+    messages.success(request, f"Unlocked {user.username}: they can sign in again now.")
     return redirect("users")
