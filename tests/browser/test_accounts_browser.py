@@ -1,0 +1,44 @@
+"""Accounts in a real browser (Debian's Chromium through Playwright): a marketer changes their own
+password from the top bar and is told plainly that Django's admin is not for their role; five
+wrong passwords show the lockout with when to try again."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from tests.browser.helpers import LAPTOP, log_in, screenshots
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+NEW_PASSWORD = "a-longer-and-new-passphrase-42"
+
+
+def test_a_marketer_changes_their_password_and_meets_the_admin_door(
+    live_server, page: Page, marketer, request
+):
+    log_in(page, live_server, marketer)
+    page.get_by_role("link", name="Password").click()
+    page.get_by_label("Old password").fill("correct-horse-battery-staple")
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    screenshots(page, request, "form")
+    page.get_by_role("button", name="Change the password").click()
+    expect(page.locator(".messages")).to_contain_text("Your password is changed.")
+    marketer.refresh_from_db()
+    assert marketer.check_password(NEW_PASSWORD)
+
+    page.goto(live_server.url + "/admin/")
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Django's admin is for admins only")
+    screenshots(page, request, "admin-door")
+
+
+def test_five_wrong_passwords_show_the_lockout(live_server, page: Page, viewer, request):
+    page.set_viewport_size(LAPTOP)
+    page.goto(live_server.url + reverse("login"))
+    for _ in range(5):
+        page.get_by_label("Username").fill(viewer.username)
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Try again in 15 minutes")
+    screenshots(page, request)
