@@ -42,3 +42,12 @@ def test_five_wrong_passwords_show_the_lockout(live_server, page: Page, viewer, 
         page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_contain_text("Try again in 15 minutes")
     screenshots(page, request)
+
+
+def test_the_login_page_and_the_overview_log_no_console_error(live_server, page: Page, viewer):
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    log_in(page, live_server, viewer)  # the login page, then the overview
+    page.reload()
+    assert errors == []
+    assert page.locator('link[rel="icon"]').get_attribute("href").endswith(".svg")
