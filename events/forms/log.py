@@ -70,6 +70,14 @@ class LogFilterForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since >= until:
+            # An empty page would look like "nothing happened"; it is the filter that cannot match.
+            self.add_error("until", "This is not after 'From': no delivery can match. Swap the two times.")
+        return cleaned
+
     def filters(self) -> dict[str, Any]:
         """The cleaned filters for log_query.filtered (empty when the form is invalid)."""
         if not self.is_valid():
