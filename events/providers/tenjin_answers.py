@@ -94,7 +94,8 @@ def tenjin_said(answer: HttpAnswer) -> tuple[str, str]:
     data = json_object(text) or {}
     message = data.get("message") if isinstance(data.get("message"), str) else ""
     if data.get("success") is True or str(data.get("code")) == "200":
-        return SUCCESS, message or excerpt(text)
+        # {"code": 200, "success": true} says nothing a person needs to read: no words to quote.
+        return SUCCESS, message
     phrase = _phrase_in(message) or _phrase_in(text)
     words = message or phrase or excerpt(text)
     return phrase or words, words
