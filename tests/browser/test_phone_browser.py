@@ -31,3 +31,30 @@ def test_the_log_rows_keep_their_labels_at_phone_width(
     )
     assert labels == ['"HTTP "', '"· tries "', '"· latency "']
     screenshots(page, request)
+
+
+def test_the_overview_caption_and_the_bulk_templates_fit_a_phone(
+    live_server, page: Page, marketer, adjust_app, tenjin_app, redis_conn, request
+):
+    log_in(page, live_server, marketer)
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + reverse("overview"))
+    # The axis ends share a line; the legend has its own below, instead of running into "now".
+    below = page.eval_on_selector_all(
+        "figure.chart figcaption",
+        """captions => captions.map(caption => {
+            const [start, legend, end] = [...caption.children].map(span => span.getBoundingClientRect());
+            return legend.top >= Math.max(start.bottom, end.bottom) - 1;
+        })""",
+    )
+    assert below and all(below)
+    screenshots(page, request, "overview")
+
+    page.set_viewport_size(PHONE)  # screenshots() leaves the laptop's width
+    page.goto(live_server.url + reverse("bulk"))
+    # The templates table fits: nothing to scroll sideways, nothing clipped.
+    clipped = page.eval_on_selector(
+        "#templates-title ~ .table-wrap", "wrap => wrap.scrollWidth - wrap.clientWidth"
+    )
+    assert clipped <= 0
+    screenshots(page, request, "bulk")
