@@ -406,3 +406,22 @@ class BulkSend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_state_display()})"
+
+
+class SavedView(models.Model):
+    """A user's named set of request-log filters, listed in the log's header."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    # The log's filters as a query string (events.forms.log.LogFilterForm fields only).
+    query = models.CharField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="unique_saved_view_name_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -38,6 +38,8 @@ GET = {
     "overview": (302, 200, 200, 200),
     "log": (302, 200, 200, 200),
     "log_export": (302, 200, 200, 200),
+    "saved_view_save": (302, 405, 405, 405),
+    "saved_view_delete": (302, 405, 405, 405),
     "delivery": (302, 200, 200, 200),
     "delivery_status": (302, 200, 200, 200),
     "attempt_response": (302, 200, 200, 200),
@@ -92,6 +94,7 @@ GET = {
 # POST (anonymous, viewer, marketer): who is refused; None where the role may post.
 POST_REFUSED = {
     "logout": (302, None, None),
+    "saved_view_delete": (302, 404, 404),  # someone else's view: not found
     "send": (302, 403, None),
     "send_preview": (302, 403, None),
     "delivery_resend": (302, 403, None),

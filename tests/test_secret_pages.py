@@ -65,6 +65,12 @@ def full_run(emulator, adjust_app, adjust_security_token, tenjin_app, settings, 
         )
     except ImportError:
         pass
+    from django.contrib.auth import get_user_model
+
+    from events.models import SavedView
+
+    owner = get_user_model().objects.create_user("saved-view-owner")
+    SavedView.objects.create(user=owner, name="Rejected", query="status=failed")
     return [adjust_app.app_key, ADJUST_SECURITY_TOKEN, TENJIN_SDK_KEY, raw_api_key]
 
 

@@ -26,6 +26,7 @@ ID_OWNERS = {
     "attempts": "events.Attempt",
     "event-tokens": "events.EventToken",
     "security-tokens": "events.SecurityToken",
+    "views": "events.SavedView",
 }
 # Django's admin and django-rq's pages: walked through ADMIN_PAGES below, not pattern by pattern.
 SKIPPED_PREFIXES = ("admin/",)

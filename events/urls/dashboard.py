@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from events.views import compare, console, deliveries, log, overview
+from events.views import compare, console, deliveries, log, overview, saved_views
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("send/preview/", console.preview, name="send_preview"),
     path("log/", log.log, name="log"),
     path("log/export.csv", log.export, name="log_export"),
+    path("log/views/", saved_views.saved_view_save, name="saved_view_save"),
+    path("log/views/<int:pk>/delete/", saved_views.saved_view_delete, name="saved_view_delete"),
     path("deliveries/<int:pk>/", deliveries.delivery, name="delivery"),
     path("deliveries/<int:pk>/status/", deliveries.status, name="delivery_status"),
     path("deliveries/<int:pk>/resend/", deliveries.resend, name="delivery_resend"),
