@@ -166,3 +166,13 @@ def test_the_audit_trail_never_holds_a_token(client_for, admin, adjust_security_
         body = client.get(url).content.decode()
         assert NEW_VALUE not in body and ADJUST_SECURITY_TOKEN not in body, url
     assert "token changed (••••b5oe → ••••c0de)" in client.get(reverse("audit")).content.decode()
+
+
+def test_enter_in_the_token_field_adds_it_inactive_never_rotates(client_for, admin, adjust_security_token):
+    # Enter submits with the form's first submit button (HTML's implicit submission): it must be
+    # the harmless one, not the rotation that replaces the token Adjust checks.
+    app = adjust_security_token.app
+    page = client_for(admin).get(reverse("security_tokens", args=[app.pk])).content.decode()
+    form = page[page.index(f'action="{reverse("security_token_add", args=[app.pk])}"') :]
+    first_button = form[form.index("<button") : form.index("</button>")]
+    assert "formaction" not in first_button and "Add it inactive" in first_button
