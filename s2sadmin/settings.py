@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Login required everywhere; the few public views say so with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Every time in the user's own zone (events/timezones.py).
+    "events.timezones.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into our 429 page.

@@ -25,6 +25,7 @@ GET = {
     "login": (200, 302, 302, 302),
     "logout": (302, 405, 405, 405),
     "password_change": (302, 200, 200, 200),
+    "time_zone": (302, 200, 200, 200),
     "health": (200, 200, 200, 200),
     "emulator:adjust_event": (400, 400, 400, 400),
     "emulator:adjust_gdpr_forget_device": (405, 405, 405, 405),

@@ -56,19 +56,23 @@ class LogFilterForm(forms.Form):
     since = forms.DateTimeField(
         required=False,
         input_formats=DATETIME_FORMATS,
-        label="From (UTC)",
+        label="From",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     until = forms.DateTimeField(
         required=False,
         input_formats=DATETIME_FORMATS,
-        label="Until (UTC)",
+        label="Until",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        # Typed times are read in the user's zone (Django's forms use the active one): say which.
+        zone = timezone.get_current_timezone_name()
+        self.fields["since"].label = f"From ({zone})"
+        self.fields["until"].label = f"Until ({zone})"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

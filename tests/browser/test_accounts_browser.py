@@ -51,3 +51,21 @@ def test_the_login_page_and_the_overview_log_no_console_error(live_server, page:
     page.reload()
     assert errors == []
     assert page.locator('link[rel="icon"]').get_attribute("href").endswith(".svg")
+
+
+def test_the_browsers_time_zone_is_offered_once(live_server, browser, viewer, request):
+    from events.models import Preferences
+
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    try:
+        log_in(page, live_server, viewer)
+        ask = page.locator("#time-zone-ask")
+        expect(ask).to_contain_text("Times are shown in UTC.")
+        screenshots(page, request, "asked")
+        ask.get_by_role("button", name="Use Asia/Tokyo").click()
+        expect(page.locator(".messages")).to_contain_text("Times are now shown in Asia/Tokyo.")
+        expect(page.locator("#time-zone-ask")).to_have_count(0)
+        assert Preferences.objects.get(user=viewer).time_zone == "Asia/Tokyo"
+    finally:
+        context.close()
