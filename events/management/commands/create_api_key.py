@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from events import audit
 from events.apikeys import create_api_key
 from events.models import App
 
@@ -18,5 +19,17 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"No app named {', '.join(repr(m) for m in missing)}.")
         key, raw = create_api_key(options["name"], apps, rate_limit_per_minute=options["rate_limit"])
+        audit.record_change(
+            None,
+            "api_key.created",
+            key,
+            {
+                "name": key.name,
+                "prefix": key.prefix,
+                "apps": ", ".join(app.name for app in apps),
+                "rate_limit_per_minute": key.rate_limit_per_minute,
+                "via": "create_api_key",
+            },
+        )
         self.stdout.write(f"API key {key.name!r} for {', '.join(a.name for a in apps)}:\n{raw}")
         self.stderr.write("Store it now: it is not kept and cannot be shown again.")
