@@ -1,8 +1,14 @@
-"""Django admin: secrets are write-only (typed once, shown masked after), the delivery log read-only."""
+"""Django admin: secrets are write-only (typed once, shown masked after), the delivery log read-only,
+and every change to apps, their tokens and users is in the audit trail (events/admin_audit.py)."""
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
+from events import audit
+from events.admin_audit import VIA, AuditedAdmin
 from events.models import App, Attempt, Delivery, EventToken, SecurityToken
 
 
@@ -67,7 +73,7 @@ class SecurityTokenInline(admin.TabularInline):
 
 
 @admin.register(App)
-class AppAdmin(admin.ModelAdmin):
+class AppAdmin(AuditedAdmin, admin.ModelAdmin):
     form = AppForm
     list_display = [
         "name",
@@ -137,3 +143,16 @@ class AttemptAdmin(ReadOnlyAdmin):
     list_filter = ["outcome", "ambiguous", "response_status"]
     search_fields = ["=delivery__id", "mmp_message", "response_body"]
     list_select_related = ["delivery"]
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class AuditedUserAdmin(AuditedAdmin, UserAdmin):
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # saved, not a form with errors
+            user = self.get_object(request, unquote(id))
+            audit.record_change(request.user, "user.password_set", user, VIA)
+        return response

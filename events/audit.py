@@ -57,6 +57,8 @@ def record_change(
     if app is None:
         # The app a change belongs to, for the audit page's filter: the app itself or its owner.
         app = obj if isinstance(obj, App) else getattr(obj, "app", None)
+    if app is not None and app.pk is None:
+        app = None  # the app itself was just deleted: the entry outlives it
     return AuditEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_name=actor.get_username() if getattr(actor, "pk", None) else "",

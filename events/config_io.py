@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from events import audit
 from events.forms.apps import AppForm
 from events.forms.tokens import event_token_problem, security_token_problem
 from events.json_keys import unique_keys
@@ -84,10 +85,29 @@ class RepeatedKey(ValueError):
     pass
 
 
+# What the audit trail compares for each kind of object an import may change (secrets masked there).
+AUDITED_APP_FIELDS = (*APP_FIELDS, "app_key")
+AUDITED_TOKEN_FIELDS = ("name", "kind")
+AUDITED_SECURITY_FIELDS = ("value", "active")
+VIA = {"via": "import_config"}
+
+
+def _audit(
+    obj, kind: str, before: dict | None, fields: tuple[str, ...], verb_created: str = "created"
+) -> None:
+    """One audit entry (by "(system)") for an object the import created or changed; none if unchanged."""
+    after = audit.snapshot(obj, fields)
+    if before is None:
+        audit.record_change(None, f"{kind}.{verb_created}", obj, {**after, **VIA})
+    elif changes := audit.diff(before, after):
+        audit.record_change(None, f"{kind}.updated", obj, {**changes, **VIA})
+
+
 def import_config(data: Any) -> dict[str, int]:
     """Create or update apps (by name), their event tokens (by token) and security tokens (by label).
 
-    Nothing that is absent from the file is removed. Returns counts of what changed.
+    Nothing that is absent from the file is removed. Every change is in the audit trail. Returns
+    counts of what changed.
     """
     _check(data)
     counts = {"apps created": 0, "apps updated": 0, "event tokens": 0, "security tokens": 0}
@@ -95,6 +115,7 @@ def import_config(data: Any) -> dict[str, int]:
         for entry in data["apps"]:
             app = App.objects.filter(name=entry["name"]).first()
             counts["apps updated" if app else "apps created"] += 1
+            before = audit.snapshot(app, AUDITED_APP_FIELDS) if app else None
             app = app or App(name=entry["name"])
             for field in APP_FIELDS[1:]:
                 if field in entry:
@@ -102,7 +123,10 @@ def import_config(data: Any) -> dict[str, int]:
             if entry.get("app_key"):
                 app.app_key = entry["app_key"]
             app.save()
+            _audit(app, "app", before, AUDITED_APP_FIELDS)
             for token in entry.get("event_tokens", []):
+                existing = app.event_tokens.filter(token=token["token"]).first()
+                before = audit.snapshot(existing, AUDITED_TOKEN_FIELDS) if existing else None
                 event_token, _ = EventToken.objects.update_or_create(
                     app=app,
                     token=token["token"],
@@ -114,14 +138,17 @@ def import_config(data: Any) -> dict[str, int]:
                 if "archived" in token and token["archived"] != event_token.archived:
                     event_token.archived_at = timezone.now() if token["archived"] else None
                     event_token.save(update_fields=["archived_at"])
+                _audit(event_token, "event_token", before, AUDITED_TOKEN_FIELDS)
                 counts["event tokens"] += 1
             for token in entry.get("security_tokens", []):
                 existing = app.security_tokens.filter(label=token["label"]).first()
+                before = audit.snapshot(existing, AUDITED_SECURITY_FIELDS) if existing else None
                 existing = existing or SecurityToken(app=app, label=token["label"])
                 if token.get("value"):
                     existing.value = token["value"]
                 existing.active = token.get("active", True)
                 existing.save()
+                _audit(existing, "security_token", before, AUDITED_SECURITY_FIELDS, verb_created="added")
                 counts["security tokens"] += 1
     return counts
 

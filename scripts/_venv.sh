@@ -19,12 +19,23 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> Creating .venv"
   "$(find_python)" -m venv .venv
 fi
-# Reinstall only when pyproject.toml changed since the last install.
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# What to install: the runtime dependencies only (the demo), or also the test tools when the caller
+# sets VENV_EXTRAS=dev before sourcing this (scripts/test, .ci/run).
+extras="${VENV_EXTRAS:-}"
+hash=$(sha256sum pyproject.toml | cut -c1-16)
+stamp=".venv/.installed-$hash-${extras:-runtime}"
+# Reinstall only when pyproject.toml changed since the last install of the same extras.
 if [ ! -f "$stamp" ]; then
-  echo "==> Installing dependencies into .venv (pinned in pyproject.toml)"
+  if [ -n "$extras" ]; then
+    echo "==> Installing dependencies and the $extras tools into .venv (pinned in pyproject.toml)"
+  else
+    echo "==> Installing the dependencies into .venv (pinned in pyproject.toml; the test tools come with ./scripts/test)"
+  fi
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
-  rm -f .venv/.installed-*
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
+  # Stamps of an older pyproject.toml are stale; the extras installed with this one stay valid.
+  find .venv -maxdepth 1 -name '.installed-*' ! -name ".installed-$hash-*" -delete
   touch "$stamp"
+  # The test tools come on top of the runtime ones: the runtime stamp holds too.
+  touch ".venv/.installed-$hash-runtime"
 fi

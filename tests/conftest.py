@@ -259,7 +259,6 @@ def browser_type_launch_args(browser_type_launch_args):
 def _fresh_cache():
     """Login-attempt counts live in Redis: each test starts without another's (and the cache)."""
     from django.core.cache import cache
-
     from events.login_throttle import KEY_PREFIX
 
     cache.clear()

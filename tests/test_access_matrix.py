@@ -6,8 +6,8 @@ GET is checked for all four roles. For POST, the refusals are checked (anonymous
 marketer); a role allowed to post has None, and the view's own tests prove what posting does.
 The Django admin and django-rq pages are in ADMIN: staff only.
 
-Roles (events/roles.py): viewer reads the log; marketer also sends, resends and uploads; admin
-also manages apps, tokens, users and API keys. 302 for anonymous is the login page; 405 is a GET
+Roles (events/roles.py): viewer reads the log; marketer also sends, resends and uploads, and reads
+apps with their event tokens; admin also manages apps, tokens, users and API keys. 302 for anonymous is the login page; 405 is a GET
 on a POST-only view (the method is refused before the role is looked at).
 """
 
@@ -24,6 +24,8 @@ ROLES = ("anonymous", "viewer", "marketer", "admin")
 GET = {
     "login": (200, 302, 302, 302),
     "logout": (302, 405, 405, 405),
+    "password_change": (302, 200, 200, 200),
+    "time_zone": (302, 200, 200, 200),
     "health": (200, 200, 200, 200),
     "emulator:adjust_event": (400, 400, 400, 400),
     "emulator:adjust_gdpr_forget_device": (405, 405, 405, 405),
@@ -43,6 +45,8 @@ GET = {
     "overview": (302, 200, 200, 200),
     "log": (302, 200, 200, 200),
     "log_export": (302, 200, 200, 200),
+    "saved_view_save": (302, 405, 405, 405),
+    "saved_view_delete": (302, 405, 405, 405),
     "delivery": (302, 200, 200, 200),
     "delivery_status": (302, 200, 200, 200),
     "attempt_response": (302, 200, 200, 200),
@@ -51,6 +55,7 @@ GET = {
     "send": (302, 403, 200, 200),
     "send_preview": (302, 405, 405, 405),
     "delivery_resend": (302, 405, 405, 405),
+    "delivery_retry": (302, 405, 405, 405),
     "delivery_clone": (302, 403, 200, 200),
     "bulk": (302, 403, 200, 200),
     "bulk_upload": (302, 405, 405, 405),
@@ -61,9 +66,10 @@ GET = {
     "bulk_cancel": (302, 405, 405, 405),
     "bulk_results": (302, 403, 404, 404),  # 404: this upload has no results yet
     # Managing: admins only.
-    "apps": (302, 403, 403, 200),
+    # Marketers read apps and their event tokens (no secrets, no changes).
+    "apps": (302, 403, 200, 200),
     "app_create": (302, 403, 403, 200),
-    "app_detail": (302, 403, 403, 200),
+    "app_detail": (302, 403, 200, 200),
     "app_edit": (302, 403, 403, 200),
     "app_deactivate": (302, 405, 405, 405),
     "app_reactivate": (302, 405, 405, 405),
@@ -82,6 +88,9 @@ GET = {
     "users": (302, 403, 403, 200),
     "user_create": (302, 403, 403, 200),
     "user_edit": (302, 403, 403, 200),
+    "user_password": (302, 403, 403, 200),
+    "user_sign_out": (302, 405, 405, 405),
+    "user_unlock": (302, 405, 405, 405),
     "user_deactivate": (302, 405, 405, 405),
     "user_reactivate": (302, 405, 405, 405),
     "audit": (302, 403, 403, 200),
@@ -92,9 +101,11 @@ GET = {
 # POST (anonymous, viewer, marketer): who is refused; None where the role may post.
 POST_REFUSED = {
     "logout": (302, None, None),
+    "saved_view_delete": (302, 404, 404),  # someone else's view: not found
     "send": (302, 403, None),
     "send_preview": (302, 403, None),
     "delivery_resend": (302, 403, None),
+    "delivery_retry": (302, 403, None),
     "bulk_upload": (302, 403, None),
     "bulk_start": (302, 403, None),
     "bulk_cancel": (302, 403, None),
@@ -104,7 +115,8 @@ POST_REFUSED = {
             "app_create", "app_edit", "app_deactivate", "app_reactivate", "event_token_add",
             "event_token_import", "event_token_import_confirm", "event_token_rename", "event_token_remove",
             "event_token_restore", "security_token_add", "security_token_rotate", "security_token_activate",
-            "security_token_deactivate", "user_create", "user_edit", "user_deactivate", "user_reactivate",
+            "security_token_deactivate", "user_create", "user_edit", "user_password", "user_sign_out", "user_unlock",
+            "user_deactivate", "user_reactivate",
             "api_key_create", "api_key_revoke",
         )
     },

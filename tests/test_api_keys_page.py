@@ -67,7 +67,7 @@ def test_creating_a_key_shows_it_once_and_it_works(as_admin, adjust_app, tenjin_
 def test_the_audit_trail_records_creation_and_revocation_without_the_key(as_admin, adjust_app):
     raw = KEY.search(create(as_admin, [adjust_app]).content.decode()).group()
     key = ApiKey.objects.get()
-    as_admin.post(reverse("api_key_revoke", args=[key.pk]))
+    as_admin.post(reverse("api_key_revoke", args=[key.pk]), {"confirmed": "yes"})
     entries = list(AuditEntry.objects.order_by("id"))
     assert [(e.action, e.object_type, e.object_id, e.actor_name) for e in entries] == [
         ("api_key.created", "api_key", str(key.pk), "alice-admin"),
@@ -80,7 +80,7 @@ def test_the_audit_trail_records_creation_and_revocation_without_the_key(as_admi
 def test_a_revoked_key_gets_401(as_admin, adjust_app, redis_conn):
     raw = KEY.search(create(as_admin, [adjust_app]).content.decode()).group()
     key = ApiKey.objects.get()
-    response = as_admin.post(reverse("api_key_revoke", args=[key.pk]), follow=True)
+    response = as_admin.post(reverse("api_key_revoke", args=[key.pk]), {"confirmed": "yes"}, follow=True)
     assert "requests with it now get 401" in response.content.decode()
     key.refresh_from_db()
     assert key.revoked_at is not None
@@ -91,9 +91,9 @@ def test_a_revoked_key_gets_401(as_admin, adjust_app, redis_conn):
 def test_revoking_twice_changes_nothing(as_admin, adjust_app):
     create(as_admin, [adjust_app])
     key = ApiKey.objects.get()
-    as_admin.post(reverse("api_key_revoke", args=[key.pk]))
+    as_admin.post(reverse("api_key_revoke", args=[key.pk]), {"confirmed": "yes"})
     first = ApiKey.objects.get().revoked_at
-    response = as_admin.post(reverse("api_key_revoke", args=[key.pk]), follow=True)
+    response = as_admin.post(reverse("api_key_revoke", args=[key.pk]), {"confirmed": "yes"}, follow=True)
     assert "already revoked" in response.content.decode()
     assert ApiKey.objects.get().revoked_at == first
     assert AuditEntry.objects.filter(action="api_key.revoked").count() == 1

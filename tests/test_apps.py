@@ -39,8 +39,10 @@ def adjust_form(**overrides):
 @pytest.mark.parametrize("role", ["viewer", "marketer", "outsider"])
 def test_only_admins_reach_the_app_pages(request, client_for, adjust_app, role):
     client = client_for(request.getfixturevalue(role))
+    reads = [reverse("apps"), reverse("app_detail", args=[adjust_app.pk])]
     for url in page_urls(adjust_app):
-        assert client.get(url).status_code == 403, url
+        expected = 200 if role == "marketer" and url in reads else 403
+        assert client.get(url).status_code == expected, url
     for url in [*change_urls(adjust_app), reverse("app_create"), reverse("app_edit", args=[adjust_app.pk])]:
         assert client.post(url, adjust_form()).status_code == 403, url
     assert App.objects.count() == 1 and App.objects.get().active
@@ -169,7 +171,7 @@ def test_saving_without_changes_writes_no_audit_entry(client_for, admin, adjust_
 
 def test_deactivating_and_reactivating_an_app(client_for, admin, adjust_app):
     client = client_for(admin)
-    response = client.post(reverse("app_deactivate", args=[adjust_app.pk]), follow=True)
+    response = client.post(reverse("app_deactivate", args=[adjust_app.pk]), {"confirmed": "yes"}, follow=True)
     assert "nothing is sent for it" in response.content.decode()
     adjust_app.refresh_from_db()
     assert not adjust_app.active
@@ -196,7 +198,7 @@ def test_no_app_page_renders_a_secret(client_for, admin, adjust_security_token, 
     from tests.conftest import ADJUST_SECURITY_TOKEN
 
     client = client_for(admin)
-    client.post(reverse("app_deactivate", args=[tenjin_app.pk]))
+    client.post(reverse("app_deactivate", args=[tenjin_app.pk]), {"confirmed": "yes"})
     for app in (adjust_security_token.app, tenjin_app):
         for url in page_urls(app):
             body = client.get(url).content.decode()
@@ -204,9 +206,25 @@ def test_no_app_page_renders_a_secret(client_for, admin, adjust_security_token, 
                 assert secret not in body, url
 
 
-def test_the_nav_shows_apps_only_to_admins(client_for, admin, marketer):
+def test_the_nav_shows_apps_to_admins_and_marketers(client_for, admin, marketer, viewer):
     assert f'href="{reverse("apps")}"' in client_for(admin).get(reverse("overview")).content.decode()
-    assert f'href="{reverse("apps")}"' not in client_for(marketer).get(reverse("overview")).content.decode()
+    assert f'href="{reverse("apps")}"' in client_for(marketer).get(reverse("overview")).content.decode()
+    assert f'href="{reverse("apps")}"' not in client_for(viewer).get(reverse("overview")).content.decode()
+
+
+def test_a_marketer_reads_apps_and_event_tokens_without_secrets_or_changes(
+    client_for, marketer, adjust_security_token
+):
+    app = adjust_security_token.app
+    client = client_for(marketer)
+    listing = client.get(reverse("apps")).content.decode()
+    assert "Demo Adjust iOS" in listing and "••••" not in listing and "Add an app" not in listing
+    page = client.get(reverse("app_detail", args=[app.pk])).content.decode()
+    assert "f0ob4r" in page and "2y7e81" in page
+    assert "••••" not in page and ADJUST_APP_TOKEN not in page  # no key, not even masked
+    for change in ("app_edit", "app_deactivate", "security_tokens", "event_token_import", "event_token_add"):
+        assert reverse(change, args=[app.pk]) not in page, change
+    assert "Rename" not in page and "Delete…" not in page and "Recent changes" not in page
 
 
 @pytest.mark.parametrize(

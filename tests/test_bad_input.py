@@ -241,7 +241,7 @@ IMPORT_CASES = [
     ("JSON nested 100,000 deep", b'{"version": 1, "apps": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
     ("an event token name of 101 characters", config(event_tokens=[{"token": "abc123", "name": "n" * 101}]), "name is longer than 100 characters"),
     ("an Adjust token of kind purchase", config(event_tokens=[{"token": "abc123", "kind": "purchase"}]), "Only Tenjin apps have purchase events"),
-    ("an Adjust token with a space", config(event_tokens=[{"token": "abc 123"}]), "An Adjust event token has no spaces"),
+    ("an Adjust token with a space", config(event_tokens=[{"token": "abc 123"}]), "An Adjust event token is letters and digits only"),
     ("a Tenjin app on web without a bundle id", config(provider="tenjin", platform="web", default_environment="production"), "Tenjin apps are one of"),
     ("a 10,000-character security token", config(security_tokens=[{"label": "p", "value": "v" * 10_000}]), "8 to 200 characters long; this one has 10000"),
     ("a security token with spaces", config(security_tokens=[{"label": "p", "value": "v8s5 opi0zs45607l"}]), "A security token has no spaces"),
@@ -343,11 +343,15 @@ CSV_CASES = [
     # markup as a token is not refused either (see the report: Adjust tokens have a shape).
     ("a formula in a cell", b'name,token\n=HYPERLINK("http://evil"),abc123\n', None),
     ("markup as a token", b"name,token\nBad," + MARKUP.encode() + b"\n", None),
-    ("an Adjust token with a space", b"name,token\nBad,ab c12\n", "An Adjust event token has no spaces"),
+    (
+        "an Adjust token with a space",
+        b"name,token\nBad,ab c12\n",
+        "An Adjust event token is letters and digits only",
+    ),
     (
         "an Adjust token with a line break",
         b'name,token\nBad,"ab\nc12"\n',
-        "An Adjust event token has no spaces",
+        "An Adjust event token is letters and digits only",
     ),
 ]
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from events import bulk_jobs
 from events.engine import send_queue
 from events.models import BulkSend, Delivery, OrderMark, Source, Status
-from tests.conftest import IDFA, PASSWORD, run_worker
+from tests.conftest import IDFA, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 State = BulkSend.State
@@ -514,9 +514,9 @@ def test_marketers_and_admins_see_every_bulk_send(client_for, marketer, a_bulk):
 
 
 def test_the_nav_links_bulk_send_for_marketers_only(client, marketer, viewer):
-    client.login(username=marketer.username, password=PASSWORD)
+    client.force_login(marketer)
     assert reverse("bulk") in client.get(reverse("overview")).content.decode()
-    client.login(username=viewer.username, password=PASSWORD)
+    client.force_login(viewer)
     assert reverse("bulk") not in client.get(reverse("overview")).content.decode()
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from events.models import App, EventToken, SecurityToken
+from events.models import App, AuditEntry, EventToken, SecurityToken
 from tests.conftest import ADJUST_APP_TOKEN, ADJUST_SECURITY_TOKEN, TENJIN_SDK_KEY
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +65,23 @@ def test_an_export_without_secrets_updates_existing_apps_and_keeps_their_secrets
     assert adjust_app.app_key == ADJUST_APP_TOKEN
     assert SecurityToken.objects.get().value == ADJUST_SECURITY_TOKEN
     assert EventToken.objects.filter(app=adjust_app, token="abc123").exists()
+    # Every change is audited, by "(system)", and nothing that stayed the same.
+    entries = sorted(AuditEntry.objects.values_list("action", "actor_name", "changes"))
+    assert entries == [
+        (
+            "app.updated",
+            "",
+            {"bundle_id": ["com.example.demo", "com.example.renamed"], "via": "import_config"},
+        ),
+        ("event_token.created", "", {"name": "Level", "kind": "event", "via": "import_config"}),
+    ]
+
+
+def test_an_api_key_made_on_the_command_line_is_audited(capsys, adjust_app):
+    call_command("create_api_key", "backend", "--app", adjust_app.name)
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.actor_name, entry.changes["via"]) == ("api_key.created", "", "create_api_key")
+    assert entry.changes["prefix"] in capsys.readouterr().out
 
 
 def test_a_file_with_any_problem_changes_nothing_and_names_each_problem(capsys, tmp_path, adjust_app):

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from events.forms.tokens import too_many_names
 from events.models import AuditEntry, EventToken
 from tests.conftest import ADJUST_APP_TOKEN
 
@@ -166,7 +167,7 @@ def test_posting_without_a_file_asks_for_one(client_for, admin, adjust_app):
 
 def test_purchase_rows_are_refused_for_adjust(client_for, admin, adjust_app):
     response = upload(client_for(admin), adjust_app, b"Buy,buy001,purchase\n")
-    assert "Only Tenjin apps have purchase events" in response.context["report"].problems[0][1]
+    assert "Adjust apps have no purchase events" in response.context["report"].problems[0][1]
 
 
 def test_changed_rows_are_refused_at_the_confirm_step(client_for, admin, adjust_app):
@@ -203,10 +204,10 @@ def test_tenjin_takes_at_most_500_event_names_per_app(client_for, admin, tenjin_
         EventToken(app=tenjin_app, name=f"E{n}", token=f"e{n}") for n in range(498)
     )
     response = upload(client_for(admin), tenjin_app, b"Last,last\nOne too many,extra\nGems,gems,purchase\n")
-    assert response.context["report"].problems == [(2, TOO_MANY_NAMES)]
+    assert response.context["report"].problems == [(2, too_many_names(tenjin_app))]
     confirm(client_for(admin), tenjin_app, response)
     url = reverse("event_token_add", args=[tenjin_app.pk])
     response = client_for(admin).post(url, {"name": "More", "token": "more", "kind": "event"})
-    assert response.context["event_token_form"].errors["token"] == [TOO_MANY_NAMES]
+    assert response.context["event_token_form"].errors["token"] == [too_many_names(tenjin_app)]
     assert tenjin_app.event_tokens.filter(kind="event").count() == 500
     assert token_of(tenjin_app, "gems").kind == "purchase"

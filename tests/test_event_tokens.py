@@ -96,8 +96,8 @@ def test_purchases_are_for_tenjin_only(client_for, admin, adjust_app):
     url = reverse("event_token_add", args=[adjust_app.pk])
     response = client_for(admin).post(url, {"name": "Buy", "token": "buy123", "kind": "purchase"})
     form = response.context["event_token_form"]
-    assert "Only Tenjin apps have purchase events" in form.non_field_errors()[0]
-    assert "Only Tenjin apps have purchase events" in response.content.decode()
+    assert "Adjust apps have no purchase events" in form.non_field_errors()[0]
+    assert "Adjust apps have no purchase events" in response.content.decode()
 
 
 def test_tenjin_event_names_are_shorter_than_80_characters(client_for, admin, tenjin_app):
@@ -126,7 +126,7 @@ def test_renaming_keeps_the_token(client_for, admin, adjust_app):
 def test_a_token_never_sent_is_deleted(client_for, admin, adjust_app):
     token = token_of(adjust_app, "2y7e81")
     response = client_for(admin).post(
-        reverse("event_token_remove", args=[adjust_app.pk, token.pk]), follow=True
+        reverse("event_token_remove", args=[adjust_app.pk, token.pk]), {"confirmed": "yes"}, follow=True
     )
     assert "Deleted Signup (2y7e81): it had never been sent." in response.content.decode()
     assert not EventToken.objects.filter(pk=token.pk).exists()
@@ -139,8 +139,10 @@ def test_a_token_that_was_sent_is_archived_shown_apart_and_can_be_restored(clien
     Delivery.objects.create(app=adjust_app, event_token=token, source=Source.FORM, environment="sandbox")
     client = client_for(admin)
     page = client.get(reverse("app_detail", args=[adjust_app.pk])).content.decode()
-    assert ">Archive</button>" in page and ">Delete</button>" in page
-    response = client.post(reverse("event_token_remove", args=[adjust_app.pk, token.pk]), follow=True)
+    assert ">Archive…</summary>" in page and ">Delete…</summary>" in page
+    response = client.post(
+        reverse("event_token_remove", args=[adjust_app.pk, token.pk]), {"confirmed": "yes"}, follow=True
+    )
     body = response.content.decode()
     assert "Archived Purchase (f0ob4r): it has been sent before" in body
     assert response.context["archived_tokens"] == [token] and token not in response.context["event_tokens"]

@@ -188,6 +188,15 @@ def test_a_search_shorter_than_three_characters_only_matches_whole_ids(reader, a
     assert ids_on(reader.get(f"{reverse('log')}?q=ok")) == []
 
 
+def test_a_from_time_after_the_until_time_is_named_not_an_empty_page(reader, mixed):
+    since = (NOW - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    until = (NOW - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    response = reader.get(f"{reverse('log')}?since={since}&until={until}")
+    body = response.content.decode()
+    assert "This is not after &#x27;From&#x27;: no delivery can match. Swap the two times." in body
+    assert "Fix the filters above to see deliveries." in body and ids_on(response) == []
+
+
 def test_search_by_delivery_id(reader, mixed):
     pk = mixed["retrying"].pk
     assert ids_on(reader.get(f"{reverse('log')}?q={pk}")) == [pk]

@@ -194,9 +194,16 @@ def test_it_matches_the_ad_revenue_wording_of_a_wrong_token():
 
 
 def test_it_quotes_the_start_of_a_body_that_is_not_json():
-    verdict = adjust.classify(answer(502, "<html><body>" + "Bad gateway " * 100 + "</body></html>"))
-    assert verdict.mmp_message.startswith("<html><body>Bad gateway")
+    verdict = adjust.classify(answer(502, "Bad gateway " * 100))
+    assert verdict.mmp_message.startswith("Bad gateway Bad gateway")
     assert len(verdict.mmp_message) == 300
+
+
+def test_it_says_plainly_that_a_web_page_is_not_adjusts_answer():
+    verdict = adjust.classify(answer(502, "<html><body>" + "Bad gateway " * 100 + "</body></html>"))
+    assert verdict.mmp_message == ""  # never the page's text as "the MMP said"
+    assert verdict.explanation.startswith("This answer is a web page, not the MMP's API")
+    assert verdict.outcome == Outcome.RETRY
 
 
 def test_it_retries_a_5xx_and_marks_it_ambiguous():

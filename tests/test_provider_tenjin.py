@@ -508,6 +508,18 @@ def test_only_tenjins_documented_answer_counts_as_delivered(status, body, outcom
     assert (verdict.outcome, verdict.ambiguous) == (outcome, ambiguous)
 
 
+def test_a_success_quotes_no_words_unless_tenjin_gave_some():
+    assert tenjin.classify(answer(200, '{"code": 200, "success": true}')).mmp_message == ""
+    said = tenjin.classify(answer(200, '{"code": 200, "success": true, "message": "event logged"}'))
+    assert said.mmp_message == "event logged"
+
+
+def test_a_web_page_from_a_proxy_is_not_called_tenjins_words():
+    page = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
+    verdict = tenjin.classify(answer(502, page, {"Content-Type": "text/html"}))
+    assert verdict.mmp_message == "" and "not the MMP's API" in verdict.explanation
+
+
 def test_it_does_not_call_a_bare_200_delivered():
     verdict = tenjin.classify(answer(200, "OK"))
     assert (verdict.outcome, verdict.ambiguous) == (Outcome.PERMANENT, True)

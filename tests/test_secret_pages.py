@@ -70,6 +70,12 @@ def full_run(
     BulkSend.objects.create(
         app=adjust_app, file=ContentFile(b"idfa\n" + IDFA.encode(), name="events.csv"), filename="events.csv"
     )
+    from django.contrib.auth import get_user_model
+
+    from events.models import SavedView
+
+    owner = get_user_model().objects.create_user("saved-view-owner")
+    SavedView.objects.create(user=owner, name="Rejected", query="status=failed")
     return [
         *(adjust_app.app_key, ADJUST_SECURITY_TOKEN, TENJIN_SDK_KEY, APPSFLYER_S2S_TOKEN, SINGULAR_SDK_KEY),
         raw_api_key,

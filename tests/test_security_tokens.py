@@ -115,7 +115,7 @@ def test_rotating_makes_the_new_token_active_and_keeps_the_old_for_rollback(
 def test_activating_a_token_deactivates_the_others(client_for, admin, adjust_security_token):
     app = adjust_security_token.app
     spare = SecurityToken.objects.create(app=app, label="spare", value=NEW_VALUE, active=False)
-    client_for(admin).post(reverse("security_token_activate", args=[app.pk, spare.pk]))
+    client_for(admin).post(reverse("security_token_activate", args=[app.pk, spare.pk]), {"confirmed": "yes"})
     assert values(app) == {"primary": (False, ADJUST_SECURITY_TOKEN), "spare": (True, NEW_VALUE)}
     assert set(AuditEntry.objects.values_list("action", "object_id")) == {
         ("security_token.activated", str(spare.pk)),
@@ -126,11 +126,11 @@ def test_activating_a_token_deactivates_the_others(client_for, admin, adjust_sec
 def test_deactivating_leaves_adjust_requests_without_a_token(client_for, admin, adjust_security_token):
     app = adjust_security_token.app
     url = reverse("security_token_deactivate", args=[app.pk, adjust_security_token.pk])
-    response = client_for(admin).post(url, follow=True)
+    response = client_for(admin).post(url, {"confirmed": "yes"}, follow=True)
     assert "go without a security token" in response.content.decode()
     assert values(app) == {"primary": (False, ADJUST_SECURITY_TOKEN)}
     assert AuditEntry.objects.get().changes == {"active": [True, False]}
-    response = client_for(admin).post(url, follow=True)
+    response = client_for(admin).post(url, {"confirmed": "yes"}, follow=True)
     assert "already inactive" in response.content.decode() and AuditEntry.objects.count() == 1
 
 
@@ -157,10 +157,22 @@ def test_the_audit_trail_never_holds_a_token(client_for, admin, adjust_security_
     app = adjust_security_token.app
     client = client_for(admin)
     client.post(reverse("security_token_rotate", args=[app.pk]), {"label": "march", "value": NEW_VALUE})
-    client.post(reverse("security_token_activate", args=[app.pk, adjust_security_token.pk]))
+    client.post(
+        reverse("security_token_activate", args=[app.pk, adjust_security_token.pk]), {"confirmed": "yes"}
+    )
     stored = str(list(AuditEntry.objects.values_list("changes", "object_repr")))
     assert NEW_VALUE not in stored and ADJUST_SECURITY_TOKEN not in stored
     for url in (reverse("audit"), reverse("app_detail", args=[app.pk]), page_url(app)):
         body = client.get(url).content.decode()
         assert NEW_VALUE not in body and ADJUST_SECURITY_TOKEN not in body, url
     assert "token changed (••••b5oe → ••••c0de)" in client.get(reverse("audit")).content.decode()
+
+
+def test_enter_in_the_token_field_adds_it_inactive_never_rotates(client_for, admin, adjust_security_token):
+    # Enter submits with the form's first submit button (HTML's implicit submission): it must be
+    # the harmless one, not the rotation that replaces the token Adjust checks.
+    app = adjust_security_token.app
+    page = client_for(admin).get(reverse("security_tokens", args=[app.pk])).content.decode()
+    form = page[page.index(f'action="{reverse("security_token_add", args=[app.pk])}"') :]
+    first_button = form[form.index("<button") : form.index("</button>")]
+    assert "formaction" not in first_button and "Add it inactive" in first_button

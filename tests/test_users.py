@@ -130,7 +130,7 @@ def test_an_admin_cannot_change_their_own_role(client_for, admin):
 
 def test_deactivating_keeps_the_user_and_reactivating_restores_them(client_for, admin, marketer):
     client = client_for(admin)
-    response = client.post(reverse("user_deactivate", args=[marketer.pk]), follow=True)
+    response = client.post(reverse("user_deactivate", args=[marketer.pk]), {"confirmed": "yes"}, follow=True)
     assert "can no longer log in" in response.content.decode()
     marketer.refresh_from_db()
     assert not marketer.is_active and role_of(marketer) == "marketer"
@@ -154,7 +154,7 @@ def test_a_deactivated_user_cannot_log_in(client, admin, marketer):
     from tests.conftest import PASSWORD
 
     client.force_login(admin)
-    client.post(reverse("user_deactivate", args=[marketer.pk]))
+    client.post(reverse("user_deactivate", args=[marketer.pk]), {"confirmed": "yes"})
     client.post(reverse("logout"))
     response = client.post(reverse("login"), {"username": marketer.username, "password": PASSWORD})
     assert response.status_code == 200 and not response.wsgi_request.user.is_authenticated

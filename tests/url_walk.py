@@ -28,6 +28,7 @@ ID_OWNERS = {
     "security-tokens": "events.SecurityToken",
     # The emulated AppsFlyer's app id in its path: any value does for a walk (an app's pk here).
     "inappevent": "events.App",
+    "views": "events.SavedView",
 }
 # Django's admin and django-rq's pages: walked through ADMIN_PAGES below, not pattern by pattern.
 SKIPPED_PREFIXES = ("admin/",)

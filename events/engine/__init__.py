@@ -2,7 +2,7 @@
 
 Its public face, for the dashboard, the API, bulk sends and the commands:
 
-- `create_delivery`, `resend_delivery`: validate with the provider, save the row (the outbox) and
+- `create_delivery`, `resend_delivery`, `retry_now`: validate with the provider, save the row (the outbox) and
   enqueue after commit (outbox.py);
 - `enqueue_deliveries`, `send_queue`: put saved ids on the send queue (queues.py);
 - `send_deliveries`: the RQ job that claims, sends and records (jobs.py);
@@ -15,7 +15,13 @@ retry_policy, liveness -> providers, transport, models.
 
 from events.engine.jobs import send_deliveries
 from events.engine.limits import paused_hosts
-from events.engine.outbox import create_delivery, enqueue_after_commit, new_delivery, resend_delivery
+from events.engine.outbox import (
+    create_delivery,
+    enqueue_after_commit,
+    new_delivery,
+    resend_delivery,
+    retry_now,
+)
 from events.engine.queues import enqueue_deliveries, send_queue
 from events.engine.workers import SendWorker
 
@@ -27,6 +33,7 @@ __all__ = [
     "new_delivery",
     "paused_hosts",
     "resend_delivery",
+    "retry_now",
     "send_deliveries",
     "send_queue",
 ]

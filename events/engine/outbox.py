@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from events.engine import order_guard
-from events.engine.queues import enqueue_deliveries
-from events.models import App, Delivery, EventToken, Source
+from events.engine.queues import enqueue_deliveries, enqueue_retry
+from events.models import App, Delivery, EventToken, Source, Status
 from events.providers import EventInvalid, ValidEvent, get_provider
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,17 @@ def resend_delivery(original: Delivery, *, user=None) -> Delivery:
         row.save()
         enqueue_after_commit([row.pk])
     return row
+
+
+def retry_now(delivery: Delivery) -> bool:
+    """Bring a retrying delivery's next attempt forward to now; False when it is not retrying (any
+    more). No copy is made: the job scheduled for the old time finds it not due and skips it."""
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Delivery.objects.filter(pk=delivery.pk, status=Status.RETRYING).update(next_attempt_at=now)
+        if moved:
+            transaction.on_commit(lambda: enqueue_retry(delivery.pk, 0))
+    return bool(moved)
 
 
 def refuse_if_adjust_would(candidate: order_guard.Candidate | None, now: datetime | None = None) -> None:

@@ -68,19 +68,31 @@ class LogFilterForm(forms.Form):
     since = forms.DateTimeField(
         required=False,
         input_formats=DATETIME_FORMATS,
-        label="From (UTC)",
+        label="From",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     until = forms.DateTimeField(
         required=False,
         input_formats=DATETIME_FORMATS,
-        label="Until (UTC)",
+        label="Until",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        # Typed times are read in the user's zone (Django's forms use the active one): say which.
+        zone = timezone.get_current_timezone_name()
+        self.fields["since"].label = f"From ({zone})"
+        self.fields["until"].label = f"Until ({zone})"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since >= until:
+            # An empty page would look like "nothing happened"; it is the filter that cannot match.
+            self.add_error("until", "This is not after 'From': no delivery can match. Swap the two times.")
+        return cleaned
 
     def filters(self) -> dict[str, Any]:
         """The cleaned filters for log_query.filtered (empty when the form is invalid)."""

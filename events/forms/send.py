@@ -83,7 +83,14 @@ class SendForm(forms.Form):
     # Fields handed to the provider as they are, by the MMP's own parameter names.
     wire_fields: tuple[str, ...] = ()
 
-    event_token = forms.ModelChoiceField(queryset=EventToken.objects.none(), label="Event")
+    # No event is chosen for the user: sending the alphabetically first by accident is worse than
+    # being asked to choose.
+    event_token = forms.ModelChoiceField(
+        queryset=EventToken.objects.none(),
+        label="Event",
+        empty_label="Choose an event…",
+        error_messages={"required": "Choose the event to send."},
+    )
     environment = forms.ChoiceField(choices=Environment.choices)
     confirm_production = forms.BooleanField(
         required=False, label="Yes, send this to production: it counts as real data."
@@ -98,7 +105,6 @@ class SendForm(forms.Form):
         events = app.event_tokens.filter(archived_at__isnull=True)
         field = self.fields["event_token"]
         field.queryset = events
-        field.empty_label = None
         field.widget = HintedSelect({str(e.pk): {"data-kind": e.kind} for e in events})
         field.widget.choices = field.choices  # the queryset gave its choices to the widget replaced
         self.fields["environment"].initial = app.default_environment

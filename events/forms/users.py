@@ -1,6 +1,7 @@
 """Creating users with a role and an initial password, and changing a user's role."""
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import UserCreationForm
 
@@ -29,3 +30,13 @@ class UserCreateForm(UserCreationForm):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=ROLE_CHOICES, help_text=ROLE_HELP)
+
+
+class SetPasswordForm(auth_forms.SetPasswordForm):
+    """Django's form for an admin setting someone's password, its help as plain sentences."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = " ".join(
+            password_validation.password_validators_help_texts()
+        )

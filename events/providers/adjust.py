@@ -32,6 +32,9 @@ from events.providers.common import (
 from events.transport import HttpAnswer, OutboundRequest, TransportError
 
 APP_TOKEN_SHAPE = re.compile(r"[a-z0-9]+")
+# Undocumented (mmp-apis.md §1.3): the dashboard's tokens are letters and digits (f0ob4r, 2y7e81).
+# Their length is not held against them; anything else is a name or a typo, never a token.
+EVENT_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9]+")
 MIN_REVENUE = Decimal("0.001")
 MAX_REVENUE = Decimal("100000000000")
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -88,15 +91,14 @@ class AdjustProvider(MMPProvider):
     answers = ADJUST_ANSWERS
 
     def validate_event_token(self, app: App, token: str, kind: str) -> list[str]:
-        problems = super().validate_event_token(app, token, kind)
-        if any(ch.isspace() or not ch.isprintable() for ch in token):
-            # UNCONFIRMED: Adjust documents no token format (mmp-apis.md §1.2), but a token is a word
-            # from its dashboard (f0ob4r): a space, tab or line break is a paste mistake.
-            problems.append(
-                "An Adjust event token has no spaces, line breaks or other invisible characters; "
-                "check what was pasted."
-            )
-        return problems
+        if not EVENT_TOKEN_SHAPE.fullmatch(token):
+            # UNCONFIRMED: Adjust documents no token format (mmp-apis.md §1.2), but its dashboard
+            # shows tokens as letters and digits (f0ob4r); anything else is a name or a paste mistake.
+            return [
+                "An Adjust event token is letters and digits only, as the Adjust dashboard shows it "
+                "(like f0ob4r), with no spaces or line breaks: copy the event's token, not its name."
+            ]
+        return super().validate_event_token(app, token, kind)
 
     def order_key(self, app: App, event_token: EventToken, valid: ValidEvent) -> str:
         # Adjust rejects an event older than one it accepted for the same device and event token

@@ -57,9 +57,24 @@ def find_rule(
     raise LookupError(f"No classification row for HTTP {status}; the table needs a catch-all row.")
 
 
+NOT_THE_MMP = (
+    "This answer is a web page, not the MMP's API: something between s2sadmin and the MMP (a proxy, "
+    "a load balancer, a captive portal) answered, so its text is not the MMP's words. "
+)
+
+
+def is_a_web_page(answer: HttpAnswer) -> bool:
+    """An HTML page: MMP APIs answer JSON or plain text, so a page comes from something in between."""
+    start = answer.text().lstrip()[:20].lower()
+    content_type = (header(answer.headers, "Content-Type") or "").lower()
+    return "html" in content_type or start.startswith(("<!doctype html", "<html"))
+
+
 def verdict_for(rule: AnswerRule, answer: HttpAnswer, mmp_message: str) -> Verdict:
     location = header(answer.headers, "Location") or "(no Location header)"
     explanation = rule.render(status=answer.status, location=location[:200])
+    if is_a_web_page(answer):
+        mmp_message, explanation = "", NOT_THE_MMP + explanation
     retry_after = None
     if rule.outcome == Outcome.RETRY:
         retry_after = parse_retry_after(header(answer.headers, "Retry-After"))

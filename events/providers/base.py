@@ -102,12 +102,16 @@ class MMPProvider(ABC):
     answers: "tuple[AnswerRule, ...]" = ()
 
     def validate_event_token(self, app: App, token: str, kind: str) -> list[str]:
-        """What is wrong with an event token (or event name) for this MMP, checked when it is created."""
+        """What is wrong with an event token (or event name) for this MMP, checked when it is
+        created, imported from CSV or from a config file. The base refuses what no MMP takes; a
+        provider adds the shape of its own tokens."""
         if kind not in self.event_kinds:
             from events.providers import PROVIDERS  # the registry imports this module
 
             takers = " and ".join(p.label for p in PROVIDERS.values() if kind in p.event_kinds)
             return [f"Only {takers or 'no'} apps have {kind} events; for {self.label}, use kind 'event'."]
+        if token != token.strip() or not token.isprintable():
+            return ["It has spaces at its ends or invisible characters: check what was pasted."]
         return []
 
     def max_event_names(self, app: App) -> int | None:

@@ -102,6 +102,9 @@ def tenjin_said(answer: HttpAnswer) -> tuple[str, str]:
     text = answer.read_text()
     data = json_object(text) or {}
     message = data.get("message") if isinstance(data.get("message"), str) else ""
+    if documented_success(answer):
+        # {"code": 200, "success": true} says nothing a person needs to read: no words to quote.
+        return "", message
     phrase = _phrase_in(message) or _phrase_in(text)
     words = message or phrase or excerpt(text)
     return phrase or words, words

@@ -13,7 +13,7 @@ from events import apikeys, audit
 from events.forms.api_keys import ApiKeyForm
 from events.models import ApiKey, App
 from events.providers import get_provider
-from events.views.common import require_perm
+from events.views.common import confirmed, require_perm
 
 PERM = "events.change_app"
 
@@ -65,6 +65,8 @@ def api_key_revoke(request, pk: int):
     key = get_api_key_for_user(request, pk)
     if not key.active:
         messages.info(request, f"{key} was already revoked.")
+        return redirect("api_keys")
+    if not confirmed(request, f"revoke {key}"):
         return redirect("api_keys")
     apikeys.revoke(key)
     audit.record_change(request.user, "api_key.revoked", key, {"active": [True, False]})

@@ -1,4 +1,5 @@
-"""Apps, for admins: list, create, edit, deactivate and reactivate."""
+"""Apps: admins list, create, edit, deactivate and reactivate them; marketers read the list and each
+app's page with its event tokens (no key, no security token, no change)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -10,7 +11,7 @@ from events import audit
 from events.forms.apps import AppForm
 from events.forms.tokens import EventTokenForm
 from events.models import App, AuditEntry, Delivery
-from events.views.common import get_app_for_user, require_perm
+from events.views.common import confirmed, get_app_for_user, require_perm
 
 # What the audit trail compares on create and edit; app_key is masked by events.audit.
 AUDITED_FIELDS = ("name", "provider", "platform", "bundle_id", "default_environment", "app_key")
@@ -23,7 +24,7 @@ def get_managed_app(request, pk: int) -> App:
 
 
 @require_GET
-@permission_required("events.change_app", raise_exception=True)
+@permission_required("events.view_app", raise_exception=True)
 def app_list(request):
     # Explicit order: Meta.ordering does not apply to a query with GROUP BY.
     apps = App.objects.annotate(
@@ -74,6 +75,8 @@ def app_set_active(request, pk: int, active: bool):
     if app.active == active:
         messages.info(request, f"'{app.name}' is already {'active' if active else 'inactive'}.")
         return redirect("app_detail", app.pk)
+    if not active and not confirmed(request, f"deactivate '{app.name}'"):
+        return redirect("app_detail", app.pk)
     app.active = active
     app.save(update_fields=["active", "updated_at"])
     verb = "reactivated" if active else "deactivated"
@@ -89,7 +92,7 @@ def app_set_active(request, pk: int, active: bool):
 
 @require_GET
 def app_detail(request, pk: int):
-    app = get_managed_app(request, pk)
+    app = get_app_for_user(request, pk)
     return render_app_page(request, app)
 
 

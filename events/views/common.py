@@ -1,5 +1,6 @@
 """Helpers every dashboard view uses: load an object this user may see, or 404."""
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
@@ -9,6 +10,16 @@ from events.models import App, Attempt, Delivery, EventToken
 def require_perm(request, perm: str) -> None:
     if not request.user.has_perm(perm):
         raise PermissionDenied
+
+
+def confirmed(request, what: str) -> bool:
+    """Whether a change that stops something was confirmed on its page, where the button says what
+    will stop (templates/events/partials/confirm_button.html). If not, nothing changes and the
+    user is told why."""
+    if request.POST.get("confirmed") == "yes":
+        return True
+    messages.error(request, f"Nothing changed: confirm first that you want to {what}.")
+    return False
 
 
 def get_app_for_user(request, pk: int) -> App:

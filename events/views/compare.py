@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from events.models import Attempt
@@ -99,8 +100,9 @@ def _answer(attempt: Attempt) -> dict[str, Any]:
 
 
 def _timing(attempt: Attempt) -> dict[str, Any]:
+    started = timezone.localtime(attempt.started_at)  # the user's zone, named
     return {
-        "Started": f"{attempt.started_at:%Y-%m-%d %H:%M:%S.%f}"[:-3] + " UTC",
+        "Started": f"{started:%Y-%m-%d %H:%M:%S.%f}"[:-3] + f" {started.tzname()}",
         "Duration": f"{attempt.duration_ms:.0f} ms" if attempt.duration_ms is not None else "—",
         "Attempt": f"{attempt.number} of delivery {attempt.delivery_id}",
     }

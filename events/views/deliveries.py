@@ -16,9 +16,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from events.curl import curl_for_attempt, curl_for_request
-from events.engine import resend_delivery
+from events.engine import resend_delivery, retry_now
 from events.forms.send import adjust_time_now, form_class, send_form
-from events.models import Attempt, Delivery
+from events.models import Attempt, Delivery, Environment, Status
 from events.pretty import decode_body, header, pretty_value
 from events.providers import EventInvalid, get_provider
 from events.views.common import get_app_for_user, get_attempt_for_user, get_delivery_for_user, require_perm
@@ -40,6 +40,8 @@ def delivery(request: HttpRequest, pk: int) -> HttpResponse:
         curl=_curl(delivery, attempts),
         resends=list(delivery.resends.order_by("-created_at").values_list("pk", flat=True)[:20]),
         can_send=request.user.has_perm(SEND_PERM),
+        retrying=delivery.status == Status.RETRYING,
+        provider_label=get_provider(delivery.app).label,
     )
     return render(request, "events/deliveries/delivery.html", context)
 
@@ -55,6 +57,17 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
 def resend(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(request, SEND_PERM)
     original = get_delivery_for_user(request, pk)
+    if not original.is_final:
+        # A copy beside a delivery still on its way would reach the MMP twice.
+        messages.error(
+            request, f"Not resent: delivery {original.pk} is still {original.get_status_display().lower()}."
+        )
+        return redirect("delivery", pk=original.pk)
+    if original.environment == Environment.PRODUCTION and not request.POST.get("confirm_production"):
+        messages.error(
+            request, "Not resent: a production resend counts as real data; tick the box to confirm."
+        )
+        return redirect("delivery", pk=original.pk)
     try:
         new = resend_delivery(original, user=request.user)
     except EventInvalid as exc:  # e.g. a guard refusing it now; say why, keep the original
@@ -63,6 +76,22 @@ def resend(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("delivery", pk=original.pk)
     messages.success(request, f"Resent delivery {original.pk} as delivery {new.pk}.")
     return redirect("delivery", pk=new.pk)
+
+
+@require_POST
+def retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """A retrying delivery's next attempt, now rather than at its scheduled time."""
+    require_perm(request, SEND_PERM)
+    delivery = get_delivery_for_user(request, pk)
+    if retry_now(delivery):
+        messages.success(request, f"Delivery {delivery.pk} is being retried now.")
+    else:
+        delivery.refresh_from_db(fields=["status"])
+        messages.info(
+            request,
+            f"Delivery {delivery.pk} is {delivery.get_status_display().lower()}, not waiting to retry.",
+        )
+    return redirect("delivery", pk=delivery.pk)
 
 
 @require_GET

@@ -14,7 +14,7 @@ from events import audit, token_csv
 from events.forms.tokens import EventTokenForm, EventTokenRenameForm
 from events.models import App, EventToken
 from events.views.apps import get_managed_app, render_app_page
-from events.views.common import get_event_token_for_user, require_perm
+from events.views.common import confirmed, get_event_token_for_user, require_perm
 
 
 def _app_for(request, pk: int, perm: str) -> App:
@@ -67,6 +67,8 @@ def event_token_rename(request, pk: int, token_pk: int):
 def event_token_remove(request, pk: int, token_pk: int):
     token = _token_for(request, pk, token_pk, "events.delete_eventtoken")
     app, token_id, label = token.app, token.pk, str(token)
+    if not confirmed(request, f"remove {label}"):
+        return _back(app)
     outcome = token.delete_or_archive()
     audit.record_change(
         request.user, f"event_token.{outcome}", token, {"token": token.token}, app, object_id=token_id

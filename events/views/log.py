@@ -39,6 +39,8 @@ def log(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": urlencode(filters),
         "first_page": not (request.GET.get("before") or request.GET.get("after")),
+        "filter_items": sorted(filters.items()),
+        "saved_views": request.user.saved_views.all(),
     }
     # The auto-refresh swaps in only the results, so a half-typed search is not lost.
     template = (

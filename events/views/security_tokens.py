@@ -11,7 +11,7 @@ from events import audit
 from events.forms.tokens import SecurityTokenForm
 from events.models import App, SecurityToken
 from events.views.apps import get_managed_app
-from events.views.common import require_perm
+from events.views.common import confirmed, require_perm
 
 
 def _adjust_app(request, pk: int, *perms: str) -> App:
@@ -96,6 +96,9 @@ def security_token_rotate(request, pk: int):
 @require_POST
 def security_token_activate(request, pk: int, token_pk: int):
     token = _token(request, pk, token_pk)
+    replacing = token.app.security_tokens.filter(active=True).exclude(pk=token.pk).exists()
+    if replacing and not confirmed(request, f"make {token} the active token in place of the current one"):
+        return redirect("security_tokens", token.app.pk)
     with transaction.atomic():
         others = list(token.app.security_tokens.select_for_update().filter(active=True).exclude(pk=token.pk))
         token.app.security_tokens.filter(pk__in=[t.pk for t in others]).update(active=False)
@@ -119,6 +122,8 @@ def security_token_deactivate(request, pk: int, token_pk: int):
     token = _token(request, pk, token_pk)
     if not token.active:
         messages.info(request, f"{token} is already inactive.")
+        return redirect("security_tokens", token.app.pk)
+    if not confirmed(request, f"deactivate {token}"):
         return redirect("security_tokens", token.app.pk)
     token.active = False
     token.save(update_fields=["active"])

@@ -1,6 +1,6 @@
 """Users, for admins: list with roles, create with a role and an initial password, change the
-role, deactivate and reactivate. Users are never deleted: their deliveries and audit entries
-keep pointing at them."""
+role, set a new password, sign out every session, deactivate and reactivate. Users are never
+deleted: their deliveries and audit entries keep pointing at them."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -9,9 +9,10 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events import audit
-from events.forms.users import RoleForm, UserCreateForm
+from events import accounts, audit, login_lockout
+from events.forms.users import RoleForm, SetPasswordForm, UserCreateForm
 from events.roles import assign_role, role_of
+from events.views.common import confirmed
 
 User = get_user_model()
 
@@ -32,7 +33,8 @@ def _refuse_self(request, user, what: str) -> bool:
 @permission_required("auth.view_user", raise_exception=True)
 def user_list(request):
     users = [(user, role_of(user)) for user in User.objects.order_by("-is_active", "username")]
-    return render(request, "events/manage/users.html", {"users": users})
+    locked = login_lockout.locked_usernames([user.username for user, _ in users])
+    return render(request, "events/manage/users.html", {"users": users, "locked": locked})
 
 
 @require_http_methods(["GET", "POST"])
@@ -89,6 +91,8 @@ def user_set_active(request, pk: int, active: bool):
     user = _user(request, pk)
     if not active and _refuse_self(request, user, "deactivate"):
         return redirect("users")
+    if not active and not confirmed(request, f"deactivate {user.username}"):
+        return redirect("users")
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
@@ -104,4 +108,50 @@ def user_set_active(request, pk: int, active: bool):
         messages.success(
             request, f"Deactivated {user.username}: they can no longer log in. Nothing of theirs was deleted."
         )
+    return redirect("users")
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("auth.change_user", raise_exception=True)
+def user_password(request, pk: int):
+    """A new password for someone who forgot theirs; their sessions end with the old password."""
+    user = _user(request, pk)
+    if user.pk == request.user.pk:
+        return redirect("password_change")  # one's own: with the current password, like everyone
+    if user.is_superuser and not request.user.is_superuser:
+        messages.error(request, f"{user.username} is a superuser; only a superuser sets their password.")
+        return redirect("users")
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit.record_change(request.user, "user.password_set", user)
+        messages.success(
+            request,
+            f"Set a new password for {user.username}; their sessions are signed out. Give it to them in person.",
+        )
+        return redirect("users")
+    return render(request, "events/manage/user_password.html", {"form": form, "person": user})
+
+
+@require_POST
+@permission_required("auth.change_user", raise_exception=True)
+def user_sign_out(request, pk: int):
+    """Every session of the user ends (a lost laptop, a shared browser); this one stays if it is theirs."""
+    user = _user(request, pk)
+    if not confirmed(request, f"sign {user.username} out everywhere"):
+        return redirect("users")
+    ended = accounts.end_sessions(user, keep=request.session.session_key)
+    audit.record_change(request.user, "user.signed_out", user, {"sessions": ended})
+    messages.success(request, f"Signed {user.username} out of {ended} session{'s' if ended != 1 else ''}.")
+    return redirect("users")
+
+
+@require_POST
+@permission_required("auth.change_user", raise_exception=True)
+def user_unlock(request, pk: int):
+    """Forget the user's failed sign-ins, so the right password works again at once."""
+    user = _user(request, pk)
+    if login_lockout.unlock(user.username):
+        audit.record_change(request.user, "user.unlocked", user)
+    messages.success(request, f"Unlocked {user.username}: they can sign in again now.")
     return redirect("users")

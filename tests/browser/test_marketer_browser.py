@@ -40,6 +40,7 @@ def test_a_marketer_sends_a_test_event_and_watches_it_become_delivered(
 ):
     log_in(page, live_server, marketer)
     open_send_form(page, adjust)
+    page.get_by_label("Event", exact=True).select_option(label="Purchase (f0ob4r)")
     page.get_by_label("Device id 1", exact=True).fill(IDFA)
     page.get_by_label("Callback parameters: key 1").fill("order")
     page.get_by_label("Callback parameters: value 1").fill("42")
@@ -85,6 +86,7 @@ def test_a_marketer_reads_why_an_event_was_rejected_and_fixes_it(
     emulator.add_adjust_device(ADJUST_APP_TOKEN, {"idfa": IDFA}, opted_out=True)
     log_in(page, live_server, marketer)
     open_send_form(page, adjust)
+    page.get_by_label("Event", exact=True).select_option(label="Purchase (f0ob4r)")
     page.get_by_label("Device id 1", exact=True).fill(IDFA)
     with worker_process():
         page.get_by_role("button", name="Send event").click()

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from events import audit
 from events.apikeys import create_api_key
 from events.forms.api_keys import ApiKeyForm
 from events.models import App
@@ -37,6 +38,18 @@ class Command(BaseCommand):
             form.cleaned_data["name"],
             list(form.cleaned_data["apps"]),
             rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"],
+        )
+        audit.record_change(
+            None,
+            "api_key.created",
+            key,
+            {
+                "name": key.name,
+                "prefix": key.prefix,
+                "apps": ", ".join(app.name for app in form.cleaned_data["apps"]),
+                "rate_limit_per_minute": key.rate_limit_per_minute,
+                "via": "create_api_key",
+            },
         )
         self.stdout.write(f"API key {key.name!r} for {', '.join(a.name for a in apps)}:\n{raw}")
         self.stderr.write("Store it now: it is not kept and cannot be shown again.")

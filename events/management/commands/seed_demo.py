@@ -1,9 +1,12 @@
-"""A demo app for each MMP, and the emulator's matching registry. Safe to run again."""
+"""A demo app for each MMP, and the emulator's matching registry. Safe to run again: it creates
+only what is missing (an app, an event token), so an admin's changes to the demo apps stay as they
+are; each thing it creates is in the audit trail, by "(system)"."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from events import audit
 from events.emulator import registry
 from events.models import App, Environment, EventKind, EventToken, Platform, Provider, SecurityToken
 
@@ -67,11 +70,17 @@ class Command(BaseCommand):
             raise CommandError(
                 "seed_demo sets up the MMP emulator: run it where EMULATOR_ENABLED is on (demo, development)."
             )
-        adjust = upsert_app(ADJUST)
+        adjust, created = app_unless_present(ADJUST)
         for name, token in ADJUST_EVENTS:
-            EventToken.objects.get_or_create(app=adjust, token=token, defaults={"name": name})
-        if not adjust.security_tokens.filter(active=True).exists():
-            SecurityToken.objects.create(app=adjust, label="demo", value=ADJUST_SECURITY_TOKEN)
+            event_token_unless_present(adjust, token, name)
+        if created:
+            token = SecurityToken.objects.create(app=adjust, label="demo", value=ADJUST_SECURITY_TOKEN)
+            audit.record_change(
+                None,
+                "security_token.added",
+                token,
+                {"label": token.label, "value": token.value, "active": True},
+            )
         security_tokens = [t.value for t in adjust.security_tokens.filter(active=True)]
         registry.register_adjust_app(
             adjust.app_key,
@@ -83,19 +92,19 @@ class Command(BaseCommand):
         registry.add_adjust_event_token(adjust.app_key, ADJUST_UNIQUE_TOKEN, unique=True)
         registry.add_adjust_device(adjust.app_key, {"idfa": OPTED_OUT_IDFA}, opted_out=True)
 
-        tenjin = upsert_app(TENJIN)
+        tenjin, _ = app_unless_present(TENJIN)
         for name, token, kind in TENJIN_EVENTS:
-            EventToken.objects.get_or_create(app=tenjin, token=token, defaults={"name": name, "kind": kind})
+            event_token_unless_present(tenjin, token, name, kind)
         registry.register_tenjin_app(tenjin.bundle_id, tenjin.platform, sdk_keys=[tenjin.app_key])
 
-        appsflyer = upsert_app(APPSFLYER)
+        appsflyer, _ = app_unless_present(APPSFLYER)
         for name, token in APPSFLYER_EVENTS:
-            EventToken.objects.get_or_create(app=appsflyer, token=token, defaults={"name": name})
+            event_token_unless_present(appsflyer, token, name)
         registry.register_appsflyer_app(appsflyer.bundle_id, "ios", s2s_tokens=[appsflyer.app_key])
 
-        singular = upsert_app(SINGULAR)
+        singular, _ = app_unless_present(SINGULAR)
         for name, token in SINGULAR_EVENTS:
-            EventToken.objects.get_or_create(app=singular, token=token, defaults={"name": name})
+            event_token_unless_present(singular, token, name)
         registry.register_singular_key(singular.app_key)
         registry.add_singular_session(singular.bundle_id, "Android", SINGULAR_DEMO_SDID)
 
@@ -108,10 +117,20 @@ class Command(BaseCommand):
         )
 
 
-def upsert_app(spec: dict) -> App:
-    app = App.objects.filter(name=spec["name"]).first() or App(name=spec["name"])
-    for field, value in spec.items():
-        if field != "app_key" or not app.pk:
-            setattr(app, field, value)
-    app.save()
-    return app
+def app_unless_present(spec: dict) -> tuple[App, bool]:
+    """The demo app of this name, created only when missing: an existing one is left as it is."""
+    app = App.objects.filter(name=spec["name"]).first()
+    if app is not None:
+        return app, False
+    app = App.objects.create(**spec)
+    audit.record_change(None, "app.created", app, audit.snapshot(app, spec))
+    return app, True
+
+
+def event_token_unless_present(app: App, token: str, name: str, kind: str = EventKind.EVENT) -> None:
+    if app.event_tokens.filter(token=token).exists():
+        return
+    created = EventToken.objects.create(app=app, token=token, name=name, kind=kind)
+    audit.record_change(
+        None, "event_token.created", created, audit.snapshot(created, ("name", "token", "kind")), app
+    )

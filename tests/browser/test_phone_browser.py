@@ -1,0 +1,60 @@
+"""At a phone's width (a real browser): the request log's rows keep their labels."""
+
+import pytest
+from django.urls import reverse
+from events.sending import create_delivery
+from playwright.sync_api import Page
+
+from events.models import Delivery, Source
+from tests.browser.helpers import PHONE, log_in, screenshots
+from tests.conftest import IDFA
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_log_rows_keep_their_labels_at_phone_width(
+    live_server, page: Page, viewer, adjust_app, redis_conn, request
+):
+    delivery, _ = create_delivery(
+        adjust_app,
+        adjust_app.event_tokens.get(token="f0ob4r"),
+        {"device_ids": {"idfa": IDFA}},
+        source=Source.CLI,
+    )
+    Delivery.objects.filter(pk=delivery.pk).update(last_http_status=200, attempt_count=1, last_duration_ms=49)
+    log_in(page, live_server, viewer)
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + reverse("log"))
+    labels = page.eval_on_selector_all(
+        "table.log tbody tr:first-child td.num",
+        "cells => cells.map(cell => getComputedStyle(cell, '::before').content)",
+    )
+    assert labels == ['"HTTP "', '"· tries "', '"· latency "']
+    screenshots(page, request)
+
+
+def test_the_overview_caption_and_the_bulk_templates_fit_a_phone(
+    live_server, page: Page, marketer, adjust_app, tenjin_app, redis_conn, request
+):
+    log_in(page, live_server, marketer)
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + reverse("overview"))
+    # The axis ends share a line; the legend has its own below, instead of running into "now".
+    below = page.eval_on_selector_all(
+        "figure.chart figcaption",
+        """captions => captions.map(caption => {
+            const [start, legend, end] = [...caption.children].map(span => span.getBoundingClientRect());
+            return legend.top >= Math.max(start.bottom, end.bottom) - 1;
+        })""",
+    )
+    assert below and all(below)
+    screenshots(page, request, "overview")
+
+    page.set_viewport_size(PHONE)  # screenshots() leaves the laptop's width
+    page.goto(live_server.url + reverse("bulk"))
+    # The templates table fits: nothing to scroll sideways, nothing clipped.
+    clipped = page.eval_on_selector(
+        "#templates-title ~ .table-wrap", "wrap => wrap.scrollWidth - wrap.clientWidth"
+    )
+    assert clipped <= 0
+    screenshots(page, request, "bulk")
