@@ -279,5 +279,5 @@ def _dashboard_problems(entry: dict) -> list[str]:
     for j, token in enumerate(entry.get("event_tokens", [])):
         problem = event_token_problem(app, token["token"], token.get("kind", EventKind.EVENT))
         if problem:
-            problems.append(f"event_tokens[{j}]: {problem}")
+            problems.append(f"event_tokens[{j}]: {token['token']!r}: {problem}")
     return problems

@@ -149,7 +149,7 @@ def _row_problem(row: Row, app: App, seen: dict[str, int], existing: dict[str, E
         return f"The kind must be 'event' or 'purchase', not '{row.kind}'."
     problem = event_token_problem(app, row.token, row.kind)
     if problem:
-        return problem
+        return f"{row.token!r}: {problem}"
     if row.token in seen:
         return f"Duplicate in the file: the token '{row.token}' is already on line {seen[row.token]}."
     current = existing.get(row.token)

@@ -257,13 +257,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Login-attempt counts live in Redis: each test starts without another's (and the cache)."""
+    """Each test starts with an empty cache, without another's entries."""
     from django.core.cache import cache
-    from events.login_throttle import KEY_PREFIX
 
     cache.clear()
-    connection = django_rq.get_connection("sends")
-    stale = connection.keys(f"{KEY_PREFIX}:*")
-    if stale:
-        connection.delete(*stale)
     yield

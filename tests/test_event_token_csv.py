@@ -167,7 +167,7 @@ def test_posting_without_a_file_asks_for_one(client_for, admin, adjust_app):
 
 def test_purchase_rows_are_refused_for_adjust(client_for, admin, adjust_app):
     response = upload(client_for(admin), adjust_app, b"Buy,buy001,purchase\n")
-    assert "Adjust apps have no purchase events" in response.context["report"].problems[0][1]
+    assert "Only Tenjin apps have purchase events" in response.context["report"].problems[0][1]
 
 
 def test_changed_rows_are_refused_at_the_confirm_step(client_for, admin, adjust_app):

@@ -96,8 +96,8 @@ def test_purchases_are_for_tenjin_only(client_for, admin, adjust_app):
     url = reverse("event_token_add", args=[adjust_app.pk])
     response = client_for(admin).post(url, {"name": "Buy", "token": "buy123", "kind": "purchase"})
     form = response.context["event_token_form"]
-    assert "Adjust apps have no purchase events" in form.non_field_errors()[0]
-    assert "Adjust apps have no purchase events" in response.content.decode()
+    assert "Only Tenjin apps have purchase events" in form.non_field_errors()[0]
+    assert "Only Tenjin apps have purchase events" in response.content.decode()
 
 
 def test_tenjin_event_names_are_shorter_than_80_characters(client_for, admin, tenjin_app):

@@ -176,7 +176,7 @@ def test_seed_demo_creates_only_what_is_missing_and_audits_it(demo):
 
     created = sorted(AuditEntry.objects.values_list("action", "actor_name"))
     assert ("app.created", "") in created and ("security_token.added", "") in created
-    assert len(created) == 2 + 1 + 5  # two apps, one security token, five event tokens
+    assert len(created) == 4 + 1 + 9  # four apps, one security token, nine event tokens
     app = App.objects.get(name="Demo Adjust iOS")
     App.objects.filter(pk=app.pk).update(bundle_id="com.example.edited", default_environment="production")
     app.security_tokens.update(active=False)
@@ -186,4 +186,4 @@ def test_seed_demo_creates_only_what_is_missing_and_audits_it(demo):
     assert (app.bundle_id, app.default_environment) == ("com.example.edited", "production")
     assert not app.security_tokens.filter(active=True).exists()  # deactivated stays deactivated
     assert app.event_tokens.filter(token="2y7e81").exists()  # missing, so seeded again
-    assert AuditEntry.objects.filter(action="event_token.created").count() == 6
+    assert AuditEntry.objects.filter(action="event_token.created").count() == 10

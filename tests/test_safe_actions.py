@@ -5,10 +5,9 @@ that stops sends (or a login) asks first, and a POST without the confirmation ch
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from events.sending import create_delivery, send_queue
 from rq.registry import ScheduledJobRegistry
 
-from events import jobs
+from events.engine import create_delivery, jobs, send_queue
 from events.models import ApiKey, App, Delivery, EventToken, SecurityToken, Source, Status
 from tests.conftest import IDFA, run_worker
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
-from events.sending import create_delivery
 
+from events.engine import create_delivery
 from events.models import Delivery, Preferences, Source
 from tests.conftest import IDFA
 

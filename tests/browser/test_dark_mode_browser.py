@@ -3,9 +3,9 @@ in dark at laptop and phone widths, screenshots kept for a person to look at."""
 
 import pytest
 from django.urls import reverse
-from events.sending import create_delivery
 from playwright.sync_api import Page
 
+from events.engine import create_delivery
 from events.models import Source
 from tests.browser.helpers import log_in, screenshots
 from tests.conftest import IDFA

@@ -2,9 +2,9 @@
 
 import pytest
 from django.urls import reverse
-from events.sending import create_delivery
 from playwright.sync_api import Page
 
+from events.engine import create_delivery
 from events.models import Delivery, Source
 from tests.browser.helpers import PHONE, log_in, screenshots
 from tests.conftest import IDFA

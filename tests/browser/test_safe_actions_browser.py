@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from events.sending import create_delivery
 from playwright.sync_api import Page, expect
 
+from events.engine import create_delivery
 from events.models import Delivery, Source, Status
 from tests.browser.helpers import log_in, screenshots
 from tests.conftest import IDFA
