@@ -226,3 +226,8 @@ def test_the_oldest_waiting_delivery_is_read_from_the_status_index(known, adjust
             c.execute("SET LOCAL enable_sort = off")  # as on a big table: the index gives the order
         plan = Delivery.objects.filter(status=Status.QUEUED).order_by("created_at")[:1].explain()
         assert "delivery_status_time" in plan and "Sort" not in plan, plan
+
+
+def test_the_range_picker_shows_the_24_hours_the_page_shows_when_the_url_names_none(client_for, viewer):
+    page = client_for(viewer).get(reverse("overview")).content.decode()
+    assert '<option value="24h" selected>' in page

@@ -43,6 +43,14 @@ class OverviewForm(forms.Form):
                 raise forms.ValidationError("The end of the range is before its start.")
         return data
 
+    def __init__(self, data=None, *args, **kwargs):
+        # A bound form ignores `initial`: without a range in the URL the picker must still show
+        # the 24 hours the page shows, not its first choice.
+        if data is not None and not data.get("range"):
+            data = data.copy()
+            data["range"] = "24h"
+        super().__init__(data, *args, **kwargs)
+
     def time_range(self, now: datetime) -> figures.Range:
         """The chosen range; the last 24 hours when the form is invalid or says nothing."""
         data = self.cleaned_data if self.is_valid() else {}

@@ -26,6 +26,11 @@ def singular(emulator, singular_app):
     return singular_app
 
 
+def choose_the_first_event(page: Page) -> None:
+    # No event is chosen for the user (issue 12): the marketer picks one.
+    page.get_by_label("Event", exact=True).select_option(index=1)
+
+
 def confirm_production(page: Page) -> None:
     page.get_by_label("Yes, send this to production: it counts as real data.").check()
 
@@ -35,6 +40,7 @@ def test_a_marketer_fixes_an_appsflyer_id_and_sees_the_event_delivered(
 ):
     log_in(page, live_server, marketer)
     open_send_form(page, appsflyer)
+    choose_the_first_event(page)
     page.get_by_label("appsflyer_id").fill("1415211453000")  # the hyphen and its digits forgotten
     page.get_by_label("Revenue (af_revenue)").fill("4.99")
     page.get_by_label("Currency (ISO 4217)").select_option("USD")
@@ -67,6 +73,7 @@ def test_a_marketer_reads_singulars_refusal_inside_a_200_and_sends_again(
     emulator.register_singular_key(SINGULAR_SDK_KEY, s2s_enabled=False)  # the account's plan, for now
     log_in(page, live_server, marketer)
     open_send_form(page, singular)
+    choose_the_first_event(page)
     page.get_by_label("sdid").fill(SINGULAR_SDID)
     page.get_by_label("IPv4 address").fill("2001:db8::1")
     confirm_production(page)
