@@ -30,9 +30,14 @@ class OverviewForm(forms.Form):
         choices=[("", "included"), ("exclude", "left out")], required=False, label="Test traffic"
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, data=None, *args, **kwargs):
+        # A bound form ignores `initial`: without a range in the URL the picker must still show
+        # the 24 hours the page shows, not its first choice.
+        if data is not None and not data.get("range"):
+            data = data.copy()
+            data["range"] = "24h"
         kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
+        super().__init__(data, *args, **kwargs)
 
     def clean(self):
         data = super().clean()
@@ -42,14 +47,6 @@ class OverviewForm(forms.Form):
             if data["until"] < data["since"]:
                 raise forms.ValidationError("The end of the range is before its start.")
         return data
-
-    def __init__(self, data=None, *args, **kwargs):
-        # A bound form ignores `initial`: without a range in the URL the picker must still show
-        # the 24 hours the page shows, not its first choice.
-        if data is not None and not data.get("range"):
-            data = data.copy()
-            data["range"] = "24h"
-        super().__init__(data, *args, **kwargs)
 
     def time_range(self, now: datetime) -> figures.Range:
         """The chosen range; the last 24 hours when the form is invalid or says nothing."""
