@@ -215,8 +215,8 @@ def device_address_problem(value: str) -> str | None:
     )
 
 
-def parse_string_object(value: Any, name: str) -> dict[str, str]:
-    """A flat JSON object whose values are all strings, given as a mapping or as its JSON text."""
+def json_object_of(value: Any, name: str) -> Mapping[Any, Any]:
+    """`value` as a JSON object: a mapping as it is, or JSON text read with each key once."""
     if isinstance(value, str):
         try:
             value = json.loads(
@@ -231,6 +231,12 @@ def parse_string_object(value: Any, name: str) -> dict[str, str]:
             ) from None
     if not isinstance(value, Mapping):
         raise Problem(f'{name} must be a JSON object like {{"key": "value"}}, not {_json_kind(value)}.')
+    return value
+
+
+def parse_string_object(value: Any, name: str) -> dict[str, str]:
+    """A flat JSON object whose values are all strings, given as a mapping or as its JSON text."""
+    value = json_object_of(value, name)
     problems = []
     for key, item in value.items():
         if not isinstance(key, str):
@@ -357,20 +363,7 @@ def parse_flat_object(value: Any, name: str) -> dict[str, Any]:
     the product serialises it itself, so nobody sends an object where a JSON string belongs."""
     if value is None or value == "" or value == {}:
         return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(
-                value,
-                object_pairs_hook=unique_keys(
-                    lambda key: Problem(f"{name} has the key '{key}' twice; keep one.")
-                ),
-            )
-        except json.JSONDecodeError as exc:
-            raise Problem(
-                f'{name} is not valid JSON ({exc.msg} at character {exc.pos}); write it like {{"key": "value"}}.'
-            ) from None
-    if not isinstance(value, Mapping):
-        raise Problem(f'{name} must be a JSON object like {{"key": "value"}}, not {_json_kind(value)}.')
+    value = json_object_of(value, name)
     problems = [
         f"{name} value of '{key}' is {_json_kind(item)}; only text, numbers and true/false are allowed "
         "(a flat object)."
