@@ -208,3 +208,27 @@ def test_the_allow_list_holds_every_registered_mmps_base_url(settings):
         ("https", "s2s.singular.net", 443),
     } <= transport.allowed_origins()
     assert ("https", "api2.appsflyer.com", 443) not in transport.allowed_origins()
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        OutboundRequest(
+            "POST", "https://s2s.adjust.com/event", {"Authorization": "Bearer x"}, b"s2s=1&a=%C3%A9"
+        ),
+        OutboundRequest("GET", "https://api.tenjin.com/v0/event?bundle_id=com.x&name=a b&é=1", {}),
+        OutboundRequest("POST", "http://user:pw@127.0.0.1:8000/v0/purchase", {"Content-Type": "a/b"}, b"{}"),
+        OutboundRequest("GET", "https://münchen.example/path/ü?q=ä", {"Accept": "*/*"}),
+    ],
+)
+def test_the_short_preparation_puts_on_the_wire_what_requests_own_would(request_):
+    # transport.prepare skips parts of requests' Request.prepare for speed; what goes on the wire
+    # (method, URL, headers in order, body) must stay exactly what requests itself would send.
+    ours = transport.prepare(request_)
+    merged = dict(transport.session().headers) | request_.headers
+    theirs = transport.requests.Request(
+        request_.method, request_.url, headers=merged, data=request_.body or None
+    ).prepare()
+    assert (ours.method, ours.url, ours.body) == (theirs.method, theirs.url, theirs.body)
+    assert list(ours.headers.items())[1:] == list(theirs.headers.items())
+    assert next(iter(ours.headers)) == "Host"

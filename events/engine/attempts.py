@@ -12,18 +12,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import requests
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from events.engine import order_guard, retry_policy
 from events.engine.queues import enqueue_retry
-from events.engine.rows import update_rows
+from events.engine.rows import insert_rows, update_rows
 from events.models import Attempt, Delivery, Outcome, Status
 from events.providers import Verdict, get_provider
 from events.reporting import rollups
 from events.secrets import Masker
-from events.transport import HttpAnswer, OutboundRequest, TransportError, host_of, wire_headers
+from events.transport import HttpAnswer, OutboundRequest, TransportError, host_of, prepare_once, wire_headers
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ class Prepared:
     request: OutboundRequest | None  # None for an attempt the reconciler completes
     masker: Masker
     candidate: order_guard.Candidate | None
+    # The request as it goes on the wire, prepared once for the stored headers and the send.
+    wire: requests.PreparedRequest | None = None
 
     @property
     def host(self) -> str:
@@ -112,17 +115,18 @@ def prepare(
             outcomes[delivery.pk] = wait_for_pause(delivery, *pause)
             continue
         masker = Masker(request.secrets)
+        wire = prepare_once(request)
         attempt = Attempt(
             delivery=delivery,
             number=delivery.attempt_count,
             method=request.method,
             url=masker.text(request.url),
             # Exactly as they go on the wire (User-Agent, Host, Content-Length...), secrets masked.
-            request_headers=masker.headers(wire_headers(request)),
+            request_headers=masker.headers(wire_headers(request, wire)),
             request_body=masker.text(request.body.decode("utf-8", errors="replace")),
         )
-        ready.append(Prepared(delivery, attempt, request, masker, candidate))
-    Attempt.objects.bulk_create([p.attempt for p in ready])
+        ready.append(Prepared(delivery, attempt, request, masker, candidate, wire))
+    insert_rows([p.attempt for p in ready])
     return ready
 
 

@@ -14,8 +14,8 @@ SEND_MAX_AGE): once the older one ends (delivered, failed or dead), the next goe
 
 from datetime import timedelta
 
-from django.db import connection, transaction
-from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -70,21 +70,7 @@ def claim(
     candidates = due(now) if ids is None else due(now, early=CLAIM_EARLY_TOLERANCE).filter(pk__in=ids)
     if keys is not None:
         candidates = candidates.filter(order_key__in=keys)
-    with transaction.atomic():
-        if connection.features.has_select_for_update_skip_locked:
-            # Rows another worker is claiming right now are passed over, not waited for.
-            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
-        chosen = list(candidates.values_list("pk", flat=True)[:limit])
-        if not chosen:
-            return []
-        Delivery.objects.filter(pk__in=chosen, status__in=(Status.QUEUED, Status.RETRYING)).update(
-            status=Status.SENDING,
-            claimed_at=now,
-            claim_token=token,
-            claimed_by=worker,
-            attempt_count=F("attempt_count") + 1,
-        )
-    deliveries = list(Delivery.objects.filter(pk__in=chosen, claim_token=token, status=Status.SENDING))
+    deliveries = _take(candidates, limit, token=token, worker=worker, now=now)
     # One App and EventToken instance each per run (`known`): secrets are decrypted, and the active
     # security token looked up, once per app, not per event.
     apps, event_tokens = known if known is not None else ({}, {})
@@ -95,8 +81,38 @@ def claim(
     for delivery in deliveries:
         delivery.app = apps[delivery.app_id]
         delivery.event_token = event_tokens[delivery.event_token_id]
-    order = {pk: i for i, pk in enumerate(ids or chosen)}
+    order = {pk: i for i, pk in enumerate(ids or ())}
     return sorted(deliveries, key=lambda d: order.get(d.pk, len(order)))
+
+
+def _take(candidates: QuerySet[Delivery], limit: int, *, token: str, worker: str, now) -> list[Delivery]:
+    """Mark up to `limit` of `candidates` as sending under this claim and return them, in one
+    statement (UPDATE ... RETURNING, PostgreSQL and SQLite 3.35+): a claim is a round trip, not three."""
+    meta = Delivery._meta
+    quote = connection.ops.quote_name
+    chosen_sql, chosen_params = candidates.values_list("pk").order_by()[:limit].query.sql_with_params()
+    if connection.features.has_select_for_update_skip_locked:
+        # Rows another worker is claiming right now are passed over, not waited for.
+        chosen_sql += " " + connection.ops.for_update_sql(skip_locked=True, of=(quote(meta.db_table),))
+    table = quote(meta.db_table)
+    sql = (
+        f"UPDATE {table} SET {quote('status')} = %s, {quote('claimed_at')} = %s, {quote('claim_token')} = %s, "  # noqa: S608 - names from the model
+        f"{quote('claimed_by')} = %s, {quote('attempt_count')} = {quote('attempt_count')} + 1 "
+        f"WHERE {quote(meta.pk.column)} IN ({chosen_sql}) AND {quote('status')} IN (%s, %s) "
+        f"RETURNING {', '.join(quote(field.column) for field in meta.concrete_fields)}"
+    )
+    claimed_at = meta.get_field("claimed_at").get_db_prep_save(now, connection)
+    params = (
+        Status.SENDING.value,
+        claimed_at,
+        token,
+        worker,
+        *chosen_params,
+        Status.QUEUED.value,
+        Status.RETRYING.value,
+    )
+    # raw() turns the returned columns into Delivery instances through each field's converters.
+    return list(Delivery.objects.raw(sql, params))
 
 
 def next_in_line(keys: set[str]) -> list[int]:

@@ -66,7 +66,7 @@ def send(prepared: Prepared) -> Finished:
     provider = get_provider(prepared.delivery.app)
     answer = error = None
     try:
-        answer = transport.send(prepared.request)
+        answer = transport.send(prepared.request, prepared.wire)
         verdict = provider.classify(answer)
     except TransportError as exc:
         error = exc
