@@ -56,7 +56,8 @@ def test_update_rows_writes_each_rows_own_values_and_prepares_what_is_not_plain(
         attempt.response_status = 200 + n
         attempt.response_headers = {"n": n}
         attempt.ambiguous = n == 2
-    assert update_rows(attempts, ["finished_at", "response_status", "response_headers", "ambiguous"]) == 2
+    written = update_rows(attempts, ["finished_at", "response_status", "response_headers", "ambiguous"])
+    assert written == {a.pk for a in attempts}
     stored = list(Attempt.objects.filter(delivery=delivery).order_by("number"))
     assert [(a.finished_at, a.response_status, a.response_headers, a.ambiguous) for a in stored] == [
         (finished, 201, {"n": 1}, False),

@@ -302,3 +302,28 @@ def test_a_send_job_that_stops_mid_batch_gives_back_what_it_had_not_started(
     assert statuses == [Status.SENDING, Status.QUEUED, Status.QUEUED]
     assert list(Attempt.objects.values_list("delivery_id", "finished_at")) == [(batch[0].pk, None)]
     assert len(emulator.recorded_events()) == 1
+
+
+def test_an_answer_that_comes_after_the_reconciler_took_the_claim_back_does_not_overwrite_it(
+    adjust, emulator
+):
+    from events.engine import attempts, claims, jobs
+
+    delivery = queue_event(adjust)
+    send_queue().empty()
+    (claimed,) = claims.claim("run-1", "gone-worker", ids=[delivery.pk], limit=1)
+    (prepared,) = attempts.prepare([claimed], {})
+    finished = jobs.send(prepared)  # delivered by the emulator, not yet recorded
+    # Meanwhile the worker looked dead for long enough: the reconciler gives the claim back.
+    Delivery.objects.filter(pk=delivery.pk).update(claimed_at=timezone.now() - timedelta(hours=2))
+    assert reconciler.reconcile().released == 1
+    given_back = Delivery.objects.get(pk=delivery.pk)
+
+    recorded = attempts.record([finished])
+
+    assert recorded.statuses == {delivery.pk: "lost_claim"}
+    row = Delivery.objects.get(pk=delivery.pk)
+    assert (row.status, row.claim_token, row.ambiguous) == (given_back.status, given_back.claim_token, True)
+    attempt = Attempt.objects.get(pk=prepared.attempt.pk)
+    assert attempt.response_status == 200
+    assert "had lost its claim" in attempt.explanation

@@ -28,6 +28,8 @@ from events.transport import HttpAnswer, OutboundRequest, TransportError, host_o
 
 log = logging.getLogger(__name__)
 
+# A delivery's row is the run's to write only while it is still sending (under the run's claim).
+SENDING_SQL = f"{Delivery._meta.db_table}.status = '{Status.SENDING.value}'"
 LOST_CLAIM = " This worker had lost its claim meanwhile; another attempt was scheduled."
 ATTEMPT_FIELDS = [
     "started_at", "finished_at", "outcome", "ambiguous", "mmp_message", "explanation", "response_status",
@@ -140,13 +142,9 @@ def record(finished: list[Finished]) -> Recorded:
     statuses: dict[int, str] = {}
     ended_keys: set[str] = set()
     with transaction.atomic():
-        claims = dict(
-            Delivery.objects.select_for_update()
-            .filter(pk__in=[d.pk for d in deliveries], status=Status.SENDING)
-            .values_list("pk", "claim_token")
-        )
-        held = [d for d in deliveries if claims.get(d.pk) == d.claim_token]
-        held_ids = {d.pk for d in held}
+        # Written only where this run still holds the claim: the reconciler may have taken it back.
+        held_ids = update_rows(deliveries, DELIVERY_FIELDS, unchanged=["claim_token"], where=SENDING_SQL)
+        held = [d for d in deliveries if d.pk in held_ids]
         lost = [item for item in finished if item.prepared.delivery.pk not in held_ids]
         for item in lost:
             # The reconciler took this claim back (this worker looked dead) and another attempt
@@ -156,7 +154,6 @@ def record(finished: list[Finished]) -> Recorded:
             Delivery.objects.filter(pk__in=[i.prepared.delivery.pk for i in lost]).update(
                 ambiguous=True, updated_at=now
             )
-        update_rows(held, DELIVERY_FIELDS)
         update_rows([item.prepared.attempt for item in finished], ATTEMPT_FIELDS)
         order_guard.record_accepted_many(
             item.prepared.candidate

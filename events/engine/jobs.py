@@ -98,6 +98,8 @@ class SendRun:
         self.known: tuple[dict, dict] = ({}, {})
         self._claimed_any = False
         self._short_top_up = False
+        # Order keys that moved on since the last look for due deliveries: their next ones are due.
+        self._moved_on: set[str] = set()
         self._last_top_up = 0.0
         self._last_record = time.monotonic()
 
@@ -126,7 +128,7 @@ class SendRun:
     def _loop(self, pool: ThreadPoolExecutor) -> None:
         while True:
             idle = not (self.in_flight or self.waiting or self.answered)
-            self._claim_more(force=idle)
+            self._claim_more(force=idle or bool(self._moved_on))
             self._start_sends(pool)
             if self.in_flight:
                 self._collect_answers()
@@ -141,7 +143,14 @@ class SendRun:
             ):
                 self._record()
             liveness.beat()
-            if not (self.in_flight or self.waiting or self.answered or self.ids or self._claimed_any):
+            if not (
+                self.in_flight
+                or self.waiting
+                or self.answered
+                or self.ids
+                or self._claimed_any
+                or self._moved_on
+            ):
                 return
 
     def _collect_answers(self) -> None:
@@ -172,6 +181,8 @@ class SendRun:
             self._claimed_any = True  # even if none was due: the loop goes on to the rest
             return
         if not self.top_up or now >= self.deadline:
+            self._hand_on(self._moved_on)
+            self._moved_on = set()
             return
         # While work keeps coming, top up as soon as a quarter of the slots is free; once a top-up
         # found less than it asked for, look again only now and then (each look is a query).
@@ -181,6 +192,7 @@ class SendRun:
         ):
             return
         self._last_top_up = now
+        self._moved_on = set()
         claimed = claims.claim(self.token, self.worker, limit=room, known=self.known)
         self._claimed_any = bool(claimed)
         self._short_top_up = len(claimed) < room
@@ -210,10 +222,20 @@ class SendRun:
         recorded = record(answered)
         self.results.update(recorded.statuses)
         # Each order key that moved on lets its next delivery go: claimed by this run while it has
-        # time, otherwise by a job of its own.
-        following = claims.next_in_line(recorded.ended_keys)
-        if following:
-            if time.monotonic() < self.deadline:
-                self.ids.extend(pk for pk in following if pk not in self.results)
-            else:
-                enqueue_deliveries(following)
+        # time (a topping-up run finds it with its next look for due deliveries, made before the
+        # run ends), otherwise by a job of its own.
+        if self.top_up and time.monotonic() < self.deadline:
+            self._moved_on |= recorded.ended_keys
+        else:
+            self._hand_on(recorded.ended_keys)
+
+    def _hand_on(self, ended_keys: set[str]) -> None:
+        """The next delivery of each of these order keys: to this run while it has time, otherwise
+        to a job of its own."""
+        following = claims.next_in_line(ended_keys)
+        if not following:
+            return
+        if time.monotonic() < self.deadline:
+            self.ids.extend(pk for pk in following if pk not in self.results)
+        else:
+            enqueue_deliveries(following)

@@ -79,15 +79,21 @@ def insert_rows(objects: Sequence[Model]) -> None:
                 obj._state.db = connection.alias
 
 
-def update_rows(objects: Sequence[Model], fields: Sequence[str]) -> int:
-    """Write `fields` of each object (by primary key) in one statement; returns the rows changed."""
+def update_rows(
+    objects: Sequence[Model], fields: Sequence[str], *, unchanged: Sequence[str] = (), where: str = ""
+) -> set:
+    """Write `fields` of each object (by primary key) in one statement; returns the primary keys of
+    the rows written. `unchanged`: fields whose stored value must still equal the object's (a row
+    whose value changed meanwhile is left alone); `where`: a further condition, in SQL."""
     if not objects:
-        return 0
+        return set()
     model = type(objects[0])
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
-    table = connection.ops.quote_name(meta.db_table)
-    pk_column = connection.ops.quote_name(meta.pk.column)
+    match_fields = [meta.get_field(name) for name in unchanged]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    pk_column = quote(meta.pk.column)
     casts = connection.vendor == "postgresql"  # VALUES are untyped there; SQLite takes them as they are
 
     def column(n: int, field) -> str:
@@ -95,18 +101,26 @@ def update_rows(objects: Sequence[Model], fields: Sequence[str]) -> int:
         return f"CAST({name} AS {field.db_type(connection)})" if casts else name
 
     assignments = ", ".join(
-        f"{connection.ops.quote_name(field.column)} = {column(n, field)}"
-        for n, field in enumerate(model_fields, start=2)
+        f"{quote(field.column)} = {column(n, field)}" for n, field in enumerate(model_fields, start=2)
     )
-    row = "(" + ", ".join(["%s"] * (len(model_fields) + 1)) + ")"
+    conditions = [f"{table}.{pk_column} = v.column1"]
+    conditions += [
+        f"{table}.{quote(field.column)} = {column(n, field)}"
+        for n, field in enumerate(match_fields, start=len(model_fields) + 2)
+    ]
+    if where:
+        conditions.append(where)
+    row = "(" + ", ".join(["%s"] * (len(model_fields) + len(match_fields) + 1)) + ")"
     sql = (
         f"UPDATE {table} SET {assignments} "  # noqa: S608 - names from the model, values as parameters
-        f"FROM (VALUES {', '.join([row] * len(objects))}) AS v WHERE {table}.{pk_column} = v.column1"
+        f"FROM (VALUES {', '.join([row] * len(objects))}) AS v WHERE {' AND '.join(conditions)} "
+        f"RETURNING {table}.{pk_column}"
     )
     params = []
     for obj in objects:
         params.append(obj.pk)
         params.extend(_values(obj, model_fields))
+        params.extend(_values(obj, match_fields))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        return {pk for (pk,) in cursor.fetchall()}
