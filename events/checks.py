@@ -76,3 +76,31 @@ def check_timeouts_and_backoff(app_configs, **kwargs):
     if not 0 <= settings.SEND_BACKOFF_JITTER < 1:
         errors.append(Error("SEND_BACKOFF_JITTER must be in [0, 1).", id="events.E008"))
     return errors
+
+
+# The send engine writes a batch with UPDATE ... FROM and claims with UPDATE ... RETURNING.
+SQLITE_MINIMUM = (3, 35, 0)
+
+
+@register(Tags.database)
+def check_sqlite_version(app_configs, databases=None, **kwargs):
+    from django.db import connections
+
+    if not databases or "default" not in databases or connections["default"].vendor != "sqlite":
+        return []
+    import sqlite3
+
+    return sqlite_version_problems(sqlite3.sqlite_version_info)
+
+
+def sqlite_version_problems(version: tuple[int, ...]) -> list[Error]:
+    if tuple(version) >= SQLITE_MINIMUM:
+        return []
+    found = ".".join(map(str, version))
+    return [
+        Error(
+            f"SQLite {found} is too old: the send engine needs {'.'.join(map(str, SQLITE_MINIMUM))} or "
+            "newer (UPDATE ... RETURNING). Use a newer Python build, or PostgreSQL (DATABASE_URL).",
+            id="events.E009",
+        )
+    ]

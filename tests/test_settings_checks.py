@@ -88,3 +88,12 @@ def test_the_appsflyer_and_singular_base_urls_are_checked_too(settings):
     settings.APPSFLYER_BASE_URL = "http://api3.appsflyer.com"
     settings.SINGULAR_BASE_URL = "https://s2s.singular.net?a=key"
     assert sorted(ids(check_mmp_base_urls(None))) == ["events.E002", "events.E003"]
+
+
+def test_an_sqlite_too_old_for_the_send_engines_statements_is_named():
+    from events.checks import sqlite_version_problems
+
+    assert sqlite_version_problems((3, 40, 1)) == []
+    (problem,) = sqlite_version_problems((3, 34, 1))
+    assert problem.id == "events.E009"
+    assert "SQLite 3.34.1 is too old" in problem.msg
