@@ -7,7 +7,7 @@ from functools import cache
 
 from django.utils import timezone
 
-from events.models import Preferences
+from events.accounts.models import Preferences
 
 
 @cache

@@ -4,7 +4,7 @@ and deletes them; each user sees and changes only their own."""
 import pytest
 from django.urls import reverse
 
-from events.models import SavedView
+from events.accounts.models import SavedView
 
 pytestmark = pytest.mark.django_db
 

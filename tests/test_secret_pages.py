@@ -72,7 +72,7 @@ def full_run(
     )
     from django.contrib.auth import get_user_model
 
-    from events.models import SavedView
+    from events.accounts.models import SavedView
 
     owner = get_user_model().objects.create_user("saved-view-owner")
     SavedView.objects.create(user=owner, name="Rejected", query="status=failed")

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
+from events.accounts.models import Preferences
 from events.engine import create_delivery
-from events.models import Delivery, Preferences, Source
+from events.models import Delivery, Source
 from tests.conftest import IDFA
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from events.models import Preferences
+from events.accounts.models import Preferences
 from events.timezones import chosen_zone, zone_names
 
 

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from events.accounts.models import SavedView
 from events.forms.log import LogFilterForm
-from events.models import SavedView
 from events.views.common import require_perm
 
 MAX_PER_USER = 30

@@ -54,7 +54,7 @@ def test_the_login_page_and_the_overview_log_no_console_error(live_server, page:
 
 
 def test_the_browsers_time_zone_is_offered_once(live_server, browser, viewer, request):
-    from events.models import Preferences
+    from events.accounts.models import Preferences
 
     context = browser.new_context(timezone_id="Asia/Tokyo")
     page = context.new_page()
