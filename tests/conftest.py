@@ -14,6 +14,17 @@ ADJUST_APP_TOKEN = "4w565xzmb54d"
 ADJUST_SECURITY_TOKEN = "v8s5opi0zs45607l8h8c48wak2vxb5oe"
 TENJIN_SDK_KEY = "ENECCCVB8UQVLPSQ58S8EZXTJHA7FHDW"
 IDFA = "D2CADB5F-410F-4963-AC0C-2A78534BDF1E"
+
+
+def queue_adjust_event(app: App, *, idfa: str = IDFA, source: str = "cli", token: str = "f0ob4r", **fields):
+    """One event of a test Adjust app for one IDFA, saved and enqueued as send_event does: its delivery."""
+    from events.engine import create_delivery
+
+    fields = {"device_ids": {"idfa": idfa}, **fields}
+    delivery, _ = create_delivery(app, app.event_tokens.get(token=token), fields, source=source)
+    return delivery
+
+
 GPS_ADID = "660e1d86-6796-463a-be86-897993136018"
 TENJIN_ADVERTISING_ID = "f024e65f-3dd9-4f16-9837-26bcef192d68"
 TENJIN_INSTALLATION_ID = "29eeb1610fe74997b6d53f02e9711f8c"

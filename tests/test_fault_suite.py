@@ -15,9 +15,8 @@ import pytest
 from django.conf import settings
 
 from events.emulator.faults import Dropped
-from events.engine import create_delivery
 from events.models import Source, Status
-from tests.conftest import IDFA, database_url_for_subprocesses, run_worker, subprocess_env
+from tests.conftest import database_url_for_subprocesses, queue_adjust_event, run_worker, subprocess_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,12 +58,7 @@ def test_a_dropped_connection_reaches_the_sender_as_one_and_is_retried_as_ambigu
 ):
     emulator.register_adjust_app(adjust_app.app_key, event_tokens=["f0ob4r"])
     emulator.script_faults([fault, "pass"])
-    delivery, _ = create_delivery(
-        adjust_app,
-        adjust_app.event_tokens.get(token="f0ob4r"),
-        {"device_ids": {"idfa": IDFA}},
-        source=Source.CLI,
-    )
+    delivery = queue_adjust_event(adjust_app, source=Source.CLI)
     run_worker()
     delivery.refresh_from_db()
     dropped = delivery.attempts.get(number=1)
@@ -80,12 +74,7 @@ def test_a_timeout_after_recording_is_retried_as_ambiguous_and_recorded_twice(em
     emulator.register_adjust_app(adjust_app.app_key, event_tokens=["f0ob4r"])
     emulator.set_faults(timeout_seconds=0.8)
     emulator.script_faults(["timeout_after_record", "pass"])
-    delivery, _ = create_delivery(
-        adjust_app,
-        adjust_app.event_tokens.get(token="f0ob4r"),
-        {"device_ids": {"idfa": IDFA}},
-        source=Source.CLI,
-    )
+    delivery = queue_adjust_event(adjust_app, source=Source.CLI)
     run_worker()
     delivery.refresh_from_db()
     timed_out = delivery.attempts.get(number=1)

@@ -18,9 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from events import embedded_redis
-from events.engine import create_delivery, enqueue_deliveries, liveness, reconciler, send_queue, workers
-from events.models import Attempt, Delivery, Source, Status
-from tests.conftest import ADJUST_SECURITY_TOKEN, IDFA, run_worker, subprocess_env
+from events.engine import enqueue_deliveries, liveness, reconciler, send_queue, workers
+from events.models import Attempt, Delivery, Status
+from tests.conftest import ADJUST_SECURITY_TOKEN, IDFA, queue_adjust_event, run_worker, subprocess_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,9 +55,7 @@ def adjust(emulator, adjust_app, adjust_security_token, settings):
 
 
 def queue_event(app, idfa: str = IDFA) -> Delivery:
-    fields = {"device_ids": {"idfa": idfa}}
-    delivery, _ = create_delivery(app, app.event_tokens.get(token="f0ob4r"), fields, source=Source.CLI)
-    return delivery
+    return queue_adjust_event(app, idfa=idfa)
 
 
 def idfa(n: int) -> str:

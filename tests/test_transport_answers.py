@@ -10,11 +10,11 @@ import threading
 import pytest
 
 from events import transport
-from events.engine import create_delivery, send_deliveries
+from events.engine import send_deliveries
 from events.models import Outcome, Source, Status
 from events.providers.adjust_answers import classify_adjust
 from events.transport import OutboundRequest
-from tests.conftest import ADJUST_SECURITY_TOKEN, IDFA
+from tests.conftest import ADJUST_SECURITY_TOKEN, queue_adjust_event
 
 
 class RawServer:
@@ -192,12 +192,7 @@ def test_the_attempt_row_stores_the_wire_headers_with_the_secret_masked(
 ):
     with RawServer(fixed(200, b'{"status": "OK"}')) as server:
         settings.ADJUST_BASE_URL = server.url
-        delivery, _ = create_delivery(
-            adjust_app,
-            adjust_app.event_tokens.get(token="f0ob4r"),
-            {"device_ids": {"idfa": IDFA}},
-            source=Source.CLI,
-        )
+        delivery = queue_adjust_event(adjust_app, source=Source.CLI)
         assert send_deliveries([delivery.pk]) == {Status.DELIVERED: 1}
     (wire,) = server.header_lines
     stored = delivery.attempts.get().request_headers

@@ -5,10 +5,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page
 
-from events.engine import create_delivery
 from events.models import Source
 from tests.browser.helpers import log_in, screenshots
-from tests.conftest import IDFA
+from tests.conftest import queue_adjust_event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,12 +22,7 @@ def ground(page: Page) -> str:
 def test_the_pages_follow_a_dark_system_setting(
     live_server, page: Page, admin, adjust_app, redis_conn, request
 ):
-    delivery, _ = create_delivery(
-        adjust_app,
-        adjust_app.event_tokens.get(token="f0ob4r"),
-        {"device_ids": {"idfa": IDFA}},
-        source=Source.FORM,
-    )
+    delivery = queue_adjust_event(adjust_app, source=Source.FORM)
     log_in(page, live_server, admin)
     assert ground(page) == LIGHT_GROUND
     page.emulate_media(color_scheme="dark")

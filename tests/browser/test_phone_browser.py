@@ -4,10 +4,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page
 
-from events.engine import create_delivery
 from events.models import Delivery, Source
 from tests.browser.helpers import PHONE, log_in, screenshots
-from tests.conftest import IDFA
+from tests.conftest import queue_adjust_event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,12 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_the_log_rows_keep_their_labels_at_phone_width(
     live_server, page: Page, viewer, adjust_app, redis_conn, request
 ):
-    delivery, _ = create_delivery(
-        adjust_app,
-        adjust_app.event_tokens.get(token="f0ob4r"),
-        {"device_ids": {"idfa": IDFA}},
-        source=Source.CLI,
-    )
+    delivery = queue_adjust_event(adjust_app, source=Source.CLI)
     Delivery.objects.filter(pk=delivery.pk).update(last_http_status=200, attempt_count=1, last_duration_ms=49)
     log_in(page, live_server, viewer)
     page.set_viewport_size(PHONE)
