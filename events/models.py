@@ -164,6 +164,9 @@ class Source(models.TextChoices):
     CLI = "cli", "Command line"
     API = "api", "API"
     BULK = "bulk", "Bulk upload"
+    # The app's canary (events/monitoring/canary.py): left out of the overview's figures and of
+    # the alert rules that judge real traffic.
+    CANARY = "canary", "Canary"
 
 
 class Status(models.TextChoices):
@@ -274,6 +277,10 @@ class Delivery(models.Model):
     @property
     def is_test(self) -> bool:
         return self.source == Source.FORM
+
+    @property
+    def is_canary(self) -> bool:
+        return self.source == Source.CANARY
 
 
 class Attempt(models.Model):
@@ -476,3 +483,6 @@ class Preferences(models.Model):
 
 # The overview's rollups live with the reporting code; imported here so Django registers them.
 from events.reporting.models import LatencyRollup, OutcomeRollup  # noqa: E402, F401
+
+# So are monitoring's (alert rules, canaries, incidents, channels).
+from events.monitoring.models import AlertChannel, AlertRules, Canary, Incident  # noqa: E402, F401
