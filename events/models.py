@@ -481,8 +481,7 @@ class Preferences(models.Model):
         return f"{self.user} ({self.time_zone})"
 
 
-# The overview's rollups live with the reporting code; imported here so Django registers them.
-from events.reporting.models import LatencyRollup, OutcomeRollup  # noqa: E402, F401
-
-# So are monitoring's (alert rules, canaries, incidents, channels).
+# The overview's rollups and monitoring's tables (alert rules, canaries, incidents, channels) live
+# with their code; imported here so Django registers them.
 from events.monitoring.models import AlertChannel, AlertRules, Canary, Incident  # noqa: E402, F401
+from events.reporting.models import LatencyRollup, OutcomeRollup  # noqa: E402, F401

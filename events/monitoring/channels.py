@@ -78,7 +78,9 @@ def _send_email(channel: AlertChannel, message: Message) -> None:
     to = email_addresses(channel.target)
     try:
         connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
-        EmailMessage(message.subject, message.text, settings.DEFAULT_FROM_EMAIL, to, connection=connection).send()
+        EmailMessage(
+            message.subject, message.text, settings.DEFAULT_FROM_EMAIL, to, connection=connection
+        ).send()
     except (smtplib.SMTPException, OSError) as exc:
         raise ChannelError(f"The mail server did not take the message: {exc}") from exc
 

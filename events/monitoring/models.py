@@ -31,7 +31,9 @@ class AlertRules(models.Model):
         "Success rate threshold (%)", default=90, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
     success_rate_window_minutes = models.PositiveIntegerField(
-        "Success rate window (minutes)", default=15, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+        "Success rate window (minutes)",
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
     )
     success_rate_min_deliveries = models.PositiveIntegerField(
         "Judged from (finished deliveries)",
@@ -46,7 +48,9 @@ class AlertRules(models.Model):
     auth_refused_enabled = models.BooleanField("Alert at once on 401/403 from the MMP", default=True)
     waiting_enabled = models.BooleanField("Watch deliveries waiting", default=True)
     waiting_minutes = models.PositiveIntegerField(
-        "Waiting longer than (minutes)", default=30, validators=[MinValueValidator(1), MaxValueValidator(10080)]
+        "Waiting longer than (minutes)",
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(10080)],
     )
     updated_at = models.DateTimeField(auto_now=True)
 
