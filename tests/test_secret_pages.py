@@ -84,7 +84,10 @@ def full_run(
 
     AlertChannel.objects.create(name="Team Slack", kind="slack", target=SLACK_URL)
     AlertChannel.objects.create(
-        name="Backend", kind="webhook", target="https://hooks.example.com/alerts", signing_secret=SIGNING_SECRET
+        name="Backend",
+        kind="webhook",
+        target="https://hooks.example.com/alerts",
+        signing_secret=SIGNING_SECRET,
     )
     Incident.objects.create(
         rule="auth_refused", subject=f"app:{adjust_app.pk}", app=adjust_app, title="Demo: 401", detail="401"

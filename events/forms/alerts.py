@@ -9,7 +9,6 @@ from events.monitoring.models import AlertChannel, AlertRules, Canary, ChannelKi
 from events.names import clean_name
 from events.providers import EventInvalid, get_provider
 
-
 RULE_FIELDS = [
     *("success_rate_enabled", "success_rate_threshold", "success_rate_window_minutes"),
     *("success_rate_min_deliveries", "permanent_failures_enabled", "permanent_failures_in_row"),

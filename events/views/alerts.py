@@ -71,7 +71,9 @@ def incident_mute(request, pk: int):
     until = timezone.now() + MUTE_FOR
     incident.muted_until = until
     incident.save(update_fields=["muted_until"])
-    audit.record_change(request.user, "incident.muted", incident, {"muted_until": f"{until:%Y-%m-%d %H:%M} UTC"})
+    audit.record_change(
+        request.user, "incident.muted", incident, {"muted_until": f"{until:%Y-%m-%d %H:%M} UTC"}
+    )
     messages.success(request, f"Muted for 24 hours: {incident.title}. No messages about it until then.")
     return redirect("alerts")
 
@@ -130,7 +132,9 @@ def channel_delete(request, pk: int):
         return redirect("alert_channels")
     pk_before = channel.pk
     channel.delete()
-    audit.record_change(request.user, "alert_channel.deleted", channel, {"name": channel.name}, object_id=pk_before)
+    audit.record_change(
+        request.user, "alert_channel.deleted", channel, {"name": channel.name}, object_id=pk_before
+    )
     messages.success(request, f"Removed the channel '{channel.name}': no more alerts go there.")
     return redirect("alert_channels")
 
