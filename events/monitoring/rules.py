@@ -244,7 +244,7 @@ def find_paused_hosts(now: datetime) -> Found:
                 f"Sends to {pause.host} paused",
                 f"{pause.reason} Its deliveries wait, without spending an attempt, until "
                 f"{pause.until:%Y-%m-%d %H:%M:%S} UTC.",
-                log_filters={"mmp": mmps[0], "status": "in_flight"} if len(mmps) == 1 else {},
+                log_filters={"status": "in_flight", **({"mmp": mmps[0]} if len(mmps) == 1 else {})},
             )
         )
     return found
