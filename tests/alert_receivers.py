@@ -5,8 +5,10 @@ import email.policy
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import django_rq
 from aiosmtpd.controller import Controller
 
+from events.engine.liveness import ALERT_CHECK_LOCK
 from tests.local_server import LocalServer, answer, free_port
 
 
@@ -51,3 +53,12 @@ def use_smtp(settings, port: int) -> None:
 def webhook_receiver(status: int = 200) -> Iterator[LocalServer]:
     with LocalServer(answer(status, b"ok", {"Content-Type": "text/plain"})) as server:
         yield server
+
+
+def run_alert_jobs() -> None:
+    """A real worker of the default queue, until it is empty: the alert messages queued so far.
+    Its maintenance would also enqueue a run of the checks; the checks' lock is taken first, so
+    that a test decides when the checks run (and at which moment)."""
+    connection = django_rq.get_connection("default")
+    connection.set(ALERT_CHECK_LOCK, "a test", ex=600)
+    django_rq.get_worker("default").work(burst=True)

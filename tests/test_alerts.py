@@ -16,6 +16,7 @@ from events.models import EventToken, Outcome, Source
 from events.monitoring.models import AlertChannel, AlertRules, Incident, Rule
 from events.providers import Verdict
 from events.transport import host_of
+from tests.alert_receivers import run_alert_jobs
 from tests.conftest import ADJUST_SECURITY_TOKEN, IDFA, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,7 +72,7 @@ def send(app, n: int, token: str = "f0ob4r", *, work: bool = True) -> None:
 def check(now=None) -> None:
     """One run of the checks as the maintenance job runs it, then the alert messages it queued."""
     monitoring.run_checks(now)
-    django_rq.get_worker("default").work(burst=True)
+    run_alert_jobs()
 
 
 def incidents(rule: str) -> list[Incident]:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from events.monitoring import canary, incidents
 from events.monitoring.channels import ChannelError, deliver
-from events.monitoring.messages import message_for, test_message
+from events.monitoring.messages import channel_test_message, message_for
 from events.monitoring.models import AlertChannel, Incident
 from events.monitoring.rules import CHECKS
 
@@ -50,7 +50,7 @@ def send_alert(channel_id: int, incident_id: int | None, event: str) -> str:
     if channel is None:
         return "channel removed or switched off"
     if event == "test":
-        message = test_message(channel)
+        message = channel_test_message(channel)
     else:
         incident = Incident.objects.select_related("app").filter(pk=incident_id).first()
         if incident is None:

@@ -53,7 +53,7 @@ def message_for(incident: Incident, event: str) -> Message:
     return Message(event, subject, "\n".join(lines), data)
 
 
-def test_message(channel: AlertChannel) -> Message:
+def channel_test_message(channel: AlertChannel) -> Message:
     text = f"A test message from s2sadmin for the channel '{channel.name}': alerts will arrive here."
     return Message("test", f"{PREFIX} Test message", text, {"channel": channel.name})
 

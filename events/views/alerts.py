@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events import audit
 from events.forms.alerts import RULE_FIELDS, AlertChannelForm, AlertRulesForm, CanaryForm
 from events.monitoring.channels import ChannelError, deliver
-from events.monitoring.messages import log_path, test_message
+from events.monitoring.messages import channel_test_message, log_path
 from events.monitoring.models import AlertChannel, Canary, Incident
 from events.monitoring.rules import CHECKS, rules_of
 from events.views.apps import get_managed_app
@@ -114,7 +114,7 @@ def channel_test(request, pk: int):
     """Sent here and now, so the answer shows at once; alerts themselves go through jobs."""
     channel = get_channel_for_user(request, pk)
     try:
-        deliver(channel, test_message(channel))
+        deliver(channel, channel_test_message(channel))
     except ChannelError as exc:
         AlertChannel.objects.filter(pk=channel.pk).update(last_error=str(exc)[:2000])
         messages.error(request, f"The test message to '{channel.name}' failed: {exc}")
