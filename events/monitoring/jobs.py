@@ -1,6 +1,6 @@
 """The RQ jobs of monitoring, enqueued by dotted path (the engine does not import this package):
 
-- `run_checks`: due canaries, then every rule, then the incidents; the send workers' maintenance
+- `run_checks`: every rule, the incidents, then due canaries; the send workers' maintenance
   enqueues it at most once per ALERT_CHECK_INTERVAL (events/engine/workers.py);
 - `send_alert`: one message on one channel, retried by RQ when the channel does not take it.
 """
@@ -21,13 +21,12 @@ log = logging.getLogger(__name__)
 
 
 def run_checks(now: datetime | None = None) -> str:
-    """Send due canaries, then run every rule and open or resolve incidents; returns a summary.
+    """Run every rule and open or resolve incidents, then send due canaries; returns a summary.
     `now`: the moment to judge at (tests move it on instead of waiting)."""
     close_old_connections()
     now = now or timezone.now()
     summary = []
     try:
-        summary.append(f"{canary.send_due(now)} canaries sent")
         for check in CHECKS:
             try:
                 found = check.find(now)
@@ -37,6 +36,8 @@ def run_checks(now: datetime | None = None) -> str:
             opened, resolved = incidents.apply(check.rule, found, now)
             if opened or resolved:
                 summary.append(f"{check.rule}: {opened} opened, {resolved} resolved")
+        # After the rules: a canary is judged at the next run, once a worker had time to send it.
+        summary.append(f"{canary.send_due(now)} canaries sent")
     finally:
         close_old_connections()
     result = "; ".join(summary)
