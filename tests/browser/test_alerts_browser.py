@@ -8,7 +8,6 @@ import sys
 import time
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
