@@ -15,9 +15,9 @@ from django.utils import timezone
 from events.models import AuditEntry
 from events.monitoring import send_test_message
 from events.monitoring.channels import ChannelError, deliver, signature_headers
-from events.monitoring.incidents import OPENED, enqueue_alerts
 from events.monitoring.messages import channel_test_message, message_for
 from events.monitoring.models import AlertChannel, Incident, Rule
+from events.monitoring.notify import OPENED, enqueue_alerts
 from tests.alert_receivers import run_alert_jobs, smtp_server, use_smtp, webhook_receiver
 
 pytestmark = pytest.mark.django_db(transaction=True)

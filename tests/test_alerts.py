@@ -246,3 +246,18 @@ def test_open_incident_count_is_the_gauge_of_open_incidents(watched):
     Incident.objects.create(rule=Rule.WAITING, subject="app:1", title="one")
     Incident.objects.create(rule=Rule.WAITING, subject="app:2", title="two", resolved_at=timezone.now())
     assert monitoring.open_incident_count() == 1
+
+
+def test_check_alerts_from_cron_tells_that_no_worker_is_alive_without_a_worker(adjust, settings, redis_conn):
+    """No worker runs the message jobs then: the command sends them itself."""
+    from django.core.management import call_command
+
+    from tests.alert_receivers import smtp_server, use_smtp
+
+    set_rules(adjust)
+    with smtp_server() as (box, port):
+        use_smtp(settings, port)
+        AlertChannel.objects.create(name="On call", kind="email", target="oncall@example.com")
+        call_command("check_alerts")
+    assert box.subjects() == ["[s2sadmin] Incident: No live send worker"]
+    assert "nothing is sent" in box.messages[0].get_content()

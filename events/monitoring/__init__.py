@@ -4,14 +4,14 @@ per app.
 Its public face:
 
 - `run_checks`: the RQ job the send workers' maintenance enqueues (by dotted path) at most once
-  per ALERT_CHECK_INTERVAL: due canaries, every rule, incidents opened and resolved (jobs.py);
+  per ALERT_CHECK_INTERVAL: every rule, incidents opened and resolved, due canaries (jobs.py);
 - `open_incident_count`: incidents open now, for the metrics gauge (incidents.py);
 - `CHECKS`, `rules_of`: the rules and what each watches in plain words (rules.py);
-- `send_test_message`: queue a test message on a channel (incidents.py);
+- `send_test_message`: queue a test message on a channel (notify.py);
 - `recent_canaries`: an app's latest canary deliveries, for its page (canary.py).
 
-Inside, imports run one way: jobs -> canary, incidents, messages -> rules, channels -> models;
-the package reads the engine (liveness, paused hosts, create_delivery) and transport; the engine
+Inside, imports run one way: jobs -> canary, incidents -> notify, rules -> messages, channels ->
+models; the package reads the engine (liveness, paused hosts, create_delivery) and transport; the engine
 never imports it.
 """
 
@@ -25,7 +25,7 @@ _HOMES = {
     "CHECK_OF": "rules",
     "rules_of": "rules",
     "open_incident_count": "incidents",
-    "send_test_message": "incidents",
+    "send_test_message": "notify",
     "run_checks": "jobs",
     "recent_canaries": "canary",
 }

@@ -299,17 +299,17 @@ CHECKS = [
     RuleCheck(
         Rule.NO_WORKER,
         find_no_worker,
-        lambda r: "Opens when no send worker is alive: nothing is sent. For every app.",
+        lambda r: "Opens when no send worker is alive: nothing is sent.",
     ),
     RuleCheck(
         Rule.CANARY,
         find_failing_canaries,
-        lambda r: "Opens when the app's canary (below) fails or gets no answer.",
+        lambda r: "Opens when the app's canary fails or gets no answer.",
     ),
     RuleCheck(
         Rule.HOST_PAUSED,
         find_paused_hosts,
-        lambda r: "Opens while sends to an MMP host are paused after a run of failures. For every app.",
+        lambda r: "Opens while sends to an MMP host are paused after a run of failures.",
     ),
 ]
 CHECK_OF = {check.rule: check for check in CHECKS}
