@@ -261,3 +261,13 @@ def test_check_alerts_from_cron_tells_that_no_worker_is_alive_without_a_worker(a
         call_command("check_alerts")
     assert box.subjects() == ["[s2sadmin] Incident: No live send worker"]
     assert "nothing is sent" in box.messages[0].get_content()
+
+
+def test_test_console_sends_do_not_count_as_failures_in_a_row(watched):
+    set_rules(watched, permanent_failures_enabled=True, permanent_failures_in_row=2)
+    event = watched.event_tokens.get(token=UNKNOWN)
+    for _ in range(3):  # someone trying a wrong event in the test console
+        create_delivery(watched, event, {"device_ids": {"idfa": IDFA}}, source=Source.FORM)
+    run_worker()
+    check()
+    assert incidents(Rule.PERMANENT_FAILURES) == []

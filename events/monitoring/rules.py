@@ -5,7 +5,8 @@ for each subject whose condition holds, plus the subjects it cannot judge now (t
 no canary answer yet), whose open incident is left as it is. Everything else is fine, and its open
 incident resolves (events/monitoring/incidents.py).
 
-Rules that judge traffic leave the canary's deliveries out; the canary has its own rule.
+Rules that judge traffic leave the canary's deliveries out (the canary has its own rule); the
+success rate and failures in a row also leave out the test console's.
 """
 
 from collections.abc import Callable, Iterator
@@ -71,6 +72,12 @@ def _real(app: App):
     return Delivery.objects.filter(app=app).exclude(source=Source.CANARY)
 
 
+def _traffic(app: App):
+    """What the success-rate and failures-in-a-row rules judge: not the canary, nor the test
+    console, where people try wrong values on purpose to see the MMP's answer."""
+    return _real(app).exclude(source=Source.FORM)
+
+
 # --- one function per rule ---------------------------------------------------------------------
 
 
@@ -79,7 +86,7 @@ def find_low_success_rate(now: datetime) -> Found:
     for app, rules in _watched(lambda r: r.success_rate_enabled):
         since = now - timedelta(minutes=rules.success_rate_window_minutes)
         counts = (
-            _real(app)
+            _traffic(app)
             .filter(created_at__gte=since, status__in=FINAL_STATUSES)
             .aggregate(total=Count("id"), delivered=Count("id", filter=Q(status=Status.DELIVERED)))
         )
@@ -108,7 +115,7 @@ def find_permanent_failures(now: datetime) -> Found:
     for app, rules in _watched(lambda r: r.permanent_failures_enabled):
         n = rules.permanent_failures_in_row
         last = list(
-            _real(app)
+            _traffic(app)
             .filter(status__in=FINAL_STATUSES)
             .order_by("-created_at", "-id")
             .values_list("status", "created_at", "last_message")[:n]
