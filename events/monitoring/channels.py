@@ -23,7 +23,7 @@ from django.core.mail import EmailMessage, get_connection
 
 from events import transport
 from events.monitoring.models import AlertChannel, ChannelKind
-from events.secrets import MASK, Masker, mask
+from events.secrets import MASK, Masker
 
 
 class ChannelError(Exception):
@@ -125,7 +125,3 @@ def signature_headers(secret: str, body: str, *, msg_id: str | None = None, at: 
         digest = hmac.new(signing_key(secret), f"{msg_id}.{at}.{body}".encode(), hashlib.sha256).digest()
         headers["webhook-signature"] = "v1," + base64.b64encode(digest).decode()
     return headers
-
-
-def masked_secret(value: str) -> str:
-    return mask(value) if value else ""
