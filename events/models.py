@@ -164,6 +164,9 @@ class Source(models.TextChoices):
     CLI = "cli", "Command line"
     API = "api", "API"
     BULK = "bulk", "Bulk upload"
+    # The app's canary (events/monitoring/canary.py): left out of the overview's figures and of
+    # the alert rules that judge real traffic.
+    CANARY = "canary", "Canary"
 
 
 class Status(models.TextChoices):
@@ -274,6 +277,10 @@ class Delivery(models.Model):
     @property
     def is_test(self) -> bool:
         return self.source == Source.FORM
+
+    @property
+    def is_canary(self) -> bool:
+        return self.source == Source.CANARY
 
 
 class Attempt(models.Model):
@@ -439,7 +446,8 @@ class BulkSend(models.Model):
         return f"{self.filename} ({self.get_state_display()})"
 
 
-# The overview's rollups live with the reporting code; imported here so Django registers them.
-# A user's own settings live with the accounts code; likewise.
+# A user's own settings live with the accounts code, and monitoring's tables (alert rules, canaries,
+# incidents, channels) with theirs; imported here so Django registers them.
 from events.accounts.models import Preferences, SavedView  # noqa: E402, F401
+from events.monitoring.models import AlertChannel, AlertRules, Canary, Incident  # noqa: E402, F401
 from events.reporting.models import LatencyRollup, OutcomeRollup  # noqa: E402, F401

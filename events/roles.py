@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, Permission
 ADMIN, MARKETER, VIEWER = "admin", "marketer", "viewer"
 ROLES = (ADMIN, MARKETER, VIEWER)
 
-VIEWER_PERMISSIONS = ["events.view_delivery", "events.view_attempt"]
+VIEWER_PERMISSIONS = ["events.view_delivery", "events.view_attempt", "events.view_incident"]
 MARKETER_PERMISSIONS = [
     *VIEWER_PERMISSIONS,
     "events.send_event",
@@ -28,6 +28,12 @@ ADMIN_PERMISSIONS = [
     "events.add_securitytoken",
     "events.change_securitytoken",
     "events.view_auditentry",
+    # Alerts: acknowledge and mute incidents, manage channels (events/monitoring/).
+    "events.change_incident",
+    "events.view_alertchannel",
+    "events.add_alertchannel",
+    "events.change_alertchannel",
+    "events.delete_alertchannel",
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",

@@ -280,6 +280,20 @@ RETENTION_BATCH = env.int("RETENTION_BATCH", default=1000)
 # a large backlog costs a worker at most a few seconds a minute, never minutes of not sending.
 RETENTION_MAX_SECONDS = env.float("RETENTION_MAX_SECONDS", default=5)
 
+# --- Monitoring: alert rules, incidents, channels, canaries (events/monitoring/) ----------
+# How often the send workers' maintenance runs the checks (at most once per interval overall).
+ALERT_CHECK_INTERVAL = env.int("ALERT_CHECK_INTERVAL", default=60)
+# Mail for email channels: EMAIL_URL as django-environ reads it, e.g.
+# smtp+tls://user:password@smtp.example.com:587 (console output in DEBUG, localhost:25 otherwise).
+globals().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="s2sadmin@localhost")
+# The dashboard's address, for links in alert messages (e.g. https://s2s.example.com); blank: paths only.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+# Webhook channels may reach private, loopback and link-local addresses (and over plain http):
+# off, so a channel cannot be pointed at this network's own services.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+
 # --- The MMP emulator ---------------------------------------------------------------------
 EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=DEBUG)
 

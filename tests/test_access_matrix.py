@@ -97,6 +97,16 @@ GET = {
     "api_keys": (302, 403, 403, 200),
     "api_key_create": (302, 403, 403, 200),
     "api_key_revoke": (302, 405, 405, 405),
+    # Alerts: every role reads the incidents; admins act on them, manage channels and app rules.
+    "alerts": (302, 200, 200, 200),
+    "incident_acknowledge": (302, 405, 405, 405),
+    "incident_mute": (302, 405, 405, 405),
+    "incident_unmute": (302, 405, 405, 405),
+    "alert_channels": (302, 403, 403, 200),
+    "alert_channel_create": (302, 403, 403, 200),
+    "alert_channel_test": (302, 405, 405, 405),
+    "alert_channel_delete": (302, 405, 405, 405),
+    "app_alerts": (302, 403, 403, 200),
 }
 # POST (anonymous, viewer, marketer): who is refused; None where the role may post.
 POST_REFUSED = {
@@ -118,6 +128,8 @@ POST_REFUSED = {
             "security_token_deactivate", "user_create", "user_edit", "user_password", "user_sign_out", "user_unlock",
             "user_deactivate", "user_reactivate",
             "api_key_create", "api_key_revoke",
+            "incident_acknowledge", "incident_mute", "incident_unmute", "alert_channel_create",
+            "alert_channel_test", "alert_channel_delete", "app_alerts",
         )
     },
 }  # fmt: skip

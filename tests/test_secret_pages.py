@@ -34,6 +34,10 @@ from tests.test_secret_leaks import assert_no_secret, dump_database
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+SLACK_URL = "https://hooks.slack.example/services/T0001/B0001/slackhooksecret0123456789"
+SIGNING_SECRET = "whsec_c2lnbmluZ3NlY3JldGZvcnRoZXN3ZWVwMDEyMzQ1Njc4OQ=="
+
+
 @pytest.fixture
 def full_run(
     emulator, adjust_app, adjust_security_token, tenjin_app, appsflyer_app, singular_app, settings, tmp_path
@@ -76,7 +80,21 @@ def full_run(
 
     owner = get_user_model().objects.create_user("saved-view-owner")
     SavedView.objects.create(user=owner, name="Rejected", query="status=failed")
+    from events.monitoring.models import AlertChannel, Incident
+
+    AlertChannel.objects.create(name="Team Slack", kind="slack", target=SLACK_URL)
+    AlertChannel.objects.create(
+        name="Backend",
+        kind="webhook",
+        target="https://hooks.example.com/alerts",
+        signing_secret=SIGNING_SECRET,
+    )
+    Incident.objects.create(
+        rule="auth_refused", subject=f"app:{adjust_app.pk}", app=adjust_app, title="Demo: 401", detail="401"
+    )
     return [
+        SLACK_URL,
+        SIGNING_SECRET,
         *(adjust_app.app_key, ADJUST_SECURITY_TOKEN, TENJIN_SDK_KEY, APPSFLYER_S2S_TOKEN, SINGULAR_SDK_KEY),
         raw_api_key,
     ]

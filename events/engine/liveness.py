@@ -21,6 +21,7 @@ class _Worker(Protocol):
 
 RECONCILE_LOCK = "s2sadmin:lock:reconcile"
 RETENTION_LOCK = "s2sadmin:lock:retention"
+ALERT_CHECK_LOCK = "s2sadmin:lock:alert-checks"
 # Renewing the registration costs a Redis round trip: often enough, not for every send.
 BEAT_EVERY_SECONDS = 2.0
 

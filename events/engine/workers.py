@@ -14,6 +14,7 @@ batch abandoned by a killed worker is sent again about a minute later (stack not
 import logging
 import time
 
+import django_rq
 import rq
 from django.conf import settings
 from django.db import close_old_connections
@@ -22,11 +23,20 @@ from rq import worker_registration
 
 import events.engine.jobs  # noqa: F401  (imported up front so every job finds it loaded)
 from events.engine import liveness
-from events.engine.liveness import BEAT_EVERY_SECONDS, RECONCILE_LOCK, RETENTION_LOCK, liveness_ttl
+from events.engine.liveness import (
+    ALERT_CHECK_LOCK,
+    BEAT_EVERY_SECONDS,
+    RECONCILE_LOCK,
+    RETENTION_LOCK,
+    liveness_ttl,
+)
 from events.engine.reconciler import reconcile
 from events.engine.retention import enqueue_purge
 
 log = logging.getLogger(__name__)
+
+# Monitoring reads the engine (liveness, pauses), so the engine names its job by dotted path.
+ALERT_CHECKS_JOB = "events.monitoring.jobs.run_checks"
 
 
 class SendWorker(rq.SimpleWorker):
@@ -85,6 +95,7 @@ class SendWorker(rq.SimpleWorker):
             return
         self.reconcile_if_due()
         self.schedule_retention_if_due()
+        self.schedule_alert_checks_if_due()
 
     def _take_lock(self, name: str, seconds: float) -> bool:
         """At most once per `seconds` across all workers; a Redis restart frees it at once."""
@@ -111,3 +122,18 @@ class SendWorker(rq.SimpleWorker):
         if not self._take_lock(RETENTION_LOCK, settings.RETENTION_INTERVAL):
             return
         enqueue_purge()
+
+    def schedule_alert_checks_if_due(self) -> None:
+        """The alert checks run as a job on the default queue, which workers take only when the
+        send queue is empty: checking and telling never hold up MMP sends."""
+        if not self._take_lock(ALERT_CHECK_LOCK, settings.ALERT_CHECK_INTERVAL - 1):
+            return
+        try:
+            django_rq.get_queue("default", commit_mode="auto").enqueue(
+                ALERT_CHECKS_JOB,
+                job_timeout=300,
+                result_ttl=3600,
+                description="alerts: send due canaries, run the rules",
+            )
+        except RedisError as exc:
+            log.warning("Alert checks not scheduled, Redis unreachable: %s", exc)

@@ -247,6 +247,7 @@ def _bar_at(bars: dict[datetime, Bar], span: Range, hour: datetime) -> Bar:
 def _in_flight(span: Range, include_tests: bool, app: App | None, mmp: str):
     """(app id, hour, count) of the range's deliveries not finished yet: live, not rolled up."""
     qs = Delivery.objects.filter(status__in=IN_FLIGHT, created_at__gte=span.start, created_at__lt=span.end)
+    qs = qs.exclude(source=Source.CANARY)  # synthetic: the rollups leave canaries out too
     if not include_tests:
         qs = qs.exclude(source=Source.FORM)
     if app is not None:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from events.models import FINAL_STATUSES, Attempt, Delivery, Outcome, Status
+from events.models import FINAL_STATUSES, Attempt, Delivery, Outcome, Source, Status
 from events.reporting.models import LatencyRollup, OutcomeRollup
 from events.reporting.rollups import Finished, hour_of, record_attempts
 
@@ -30,7 +30,8 @@ def rebuild(since: datetime) -> int:
     with transaction.atomic():
         OutcomeRollup.objects.filter(hour__gte=start).delete()
         LatencyRollup.objects.filter(hour__gte=start).delete()
-        deliveries = Delivery.objects.filter(created_at__gte=start).select_related("app").order_by("pk")
+        deliveries = Delivery.objects.filter(created_at__gte=start).exclude(source=Source.CANARY)
+        deliveries = deliveries.select_related("app").order_by("pk")
         last_pk = 0
         while chunk := list(deliveries.filter(pk__gt=last_pk)[:CHUNK]):
             last_pk = chunk[-1].pk

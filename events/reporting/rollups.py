@@ -6,6 +6,7 @@ The rule, for whoever writes a delivery's status:
 - Every delivery is counted once, when it reaches a final status (delivered, failed, dead):
   `deliveries` of its outcome row. A delivery finished without an attempt (refused by the order
   guard, too old, its app deactivated, its bulk send cancelled) counts as a delivery, no attempt.
+- Canary deliveries (Source.CANARY, events/monitoring/) are not counted: they are synthetic.
 - A row's hour is the hour its delivery was *created*, like the request log's time filters, so
   each figure of the overview links to the log rows it counts. A retry three hours later adds to
   the creation hour.
@@ -53,6 +54,7 @@ class Finished:
     sent: bool = True  # False: no HTTP attempt was made
     duration_ms: float | None = None
     count: int = 1
+    canary: bool = False  # the app's canary: not counted
 
 
 def step(
@@ -68,6 +70,7 @@ def step(
         reason=reason,
         sent=sent,
         duration_ms=duration_ms,
+        canary=delivery.is_canary,
     )
 
 
@@ -85,6 +88,8 @@ def record_attempts(rows: Iterable[Finished]) -> None:
     sent: Counter[tuple] = Counter()
     latencies: Counter[tuple] = Counter()
     for row in rows:
+        if row.canary:
+            continue
         key = (hour_of(row.created_at), row.app_id, row.provider, row.test)
         outcome = (*key, row.status, row.reason[:REASON_LENGTH] if row.status != "delivered" else "")
         outcomes[outcome] += row.count if row.status in FINAL else 0

@@ -1,5 +1,5 @@
 """URLs by concept: the daily dashboard (overview, send, log, deliveries) and management (apps,
-tokens, users, audit) for admins."""
+tokens, users, audit) for admins, alerts."""
 
 from django.urls import include, path
 
@@ -12,5 +12,6 @@ urlpatterns = [
     path("manage/", include("events.urls.manage")),
     path("bulk/", include("events.urls.bulk")),
     path("manage/api-keys/", include("events.urls.api_keys")),
+    path("alerts/", include("events.urls.alerts")),
     path("", include("events.urls.dashboard")),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from events.views import apps, audit, event_tokens, security_tokens, users
+from events.views import alerts, apps, audit, event_tokens, security_tokens, users
 
 APP = "apps/<int:pk>/"
 EVENT_TOKEN = APP + "event-tokens/<int:token_pk>/"
@@ -13,6 +13,7 @@ urlpatterns = [
     path("apps/new/", apps.app_create, name="app_create"),
     path(APP, apps.app_detail, name="app_detail"),
     path(APP + "edit/", apps.app_edit, name="app_edit"),
+    path(APP + "alerts/", alerts.app_alerts, name="app_alerts"),
     path(APP + "deactivate/", apps.app_set_active, {"active": False}, name="app_deactivate"),
     path(APP + "reactivate/", apps.app_set_active, {"active": True}, name="app_reactivate"),
     path(APP + "event-tokens/add/", event_tokens.event_token_add, name="event_token_add"),

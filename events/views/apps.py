@@ -11,6 +11,8 @@ from events import audit
 from events.forms.apps import AppForm
 from events.forms.tokens import EventTokenForm
 from events.models import App, AuditEntry, Delivery
+from events.monitoring import recent_canaries
+from events.monitoring.models import Canary
 from events.views.common import confirmed, get_app_for_user, require_perm
 
 # What the audit trail compares on create and edit; app_key is masked by events.audit.
@@ -106,6 +108,9 @@ def render_app_page(request, app: App, event_token_form: EventTokenForm | None =
         "archived_tokens": [t for t in tokens if t.archived],
         "event_token_form": event_token_form or EventTokenForm(app=app),
         "show_security": app.mmp.takes_security_tokens and request.user.has_perm("events.view_securitytoken"),
+        "canary": Canary.objects.filter(app=app).select_related("event_token").first(),
+        "canary_strip": recent_canaries(app),
+        "open_incidents": list(app.incidents.filter(resolved_at=None)),
         "recent_changes": (
             audit.described(AuditEntry.objects.filter(app=app).select_related("app")[:5])
             if request.user.has_perm("events.view_auditentry")

@@ -9,6 +9,7 @@ from django.db import transaction
 from events import audit
 from events.emulator import registry
 from events.models import App, Environment, EventKind, EventToken, Platform, Provider, SecurityToken
+from events.monitoring.models import Canary
 
 ADJUST = {
     "name": "Demo Adjust iOS",
@@ -23,6 +24,9 @@ ADJUST_UNIQUE_TOKEN = "tut0r1"
 ADJUST_SECURITY_TOKEN = "demo0s2s0security0token00000001"
 # The emulated Adjust knows every device id (lenient) except this one, which opted out (451).
 OPTED_OUT_IDFA = "0000DEAD-0000-4000-8000-000000000451"
+# The demo Adjust app's canary: a purchase from this test device every few minutes, to the emulator.
+CANARY_IDFA = "CA4A41E5-0000-4000-8000-000000000001"
+CANARY_EVERY_MINUTES = 5
 
 TENJIN = {
     "name": "Demo Tenjin Android",
@@ -91,6 +95,15 @@ class Command(BaseCommand):
         )
         registry.add_adjust_event_token(adjust.app_key, ADJUST_UNIQUE_TOKEN, unique=True)
         registry.add_adjust_device(adjust.app_key, {"idfa": OPTED_OUT_IDFA}, opted_out=True)
+        if created:
+            Canary.objects.create(
+                app=adjust,
+                enabled=True,
+                every_minutes=CANARY_EVERY_MINUTES,
+                event_token=adjust.event_tokens.get(token=ADJUST_EVENTS[0][1]),
+                device_id_type="idfa",
+                device_id=CANARY_IDFA,
+            )
 
         tenjin, _ = app_unless_present(TENJIN)
         for name, token, kind in TENJIN_EVENTS:
@@ -113,7 +126,7 @@ class Command(BaseCommand):
             f"{tenjin.name!r} (events {', '.join(t for _, t, _ in TENJIN_EVENTS)}), "
             f"{appsflyer.name!r} (appsflyer_id {APPSFLYER_DEMO_ID}) and {singular.name!r} "
             f"(sdid {SINGULAR_DEMO_SDID}); the emulator knows them. "
-            f"Opted-out demo device: idfa={OPTED_OUT_IDFA}"
+            f"Opted-out demo device: idfa={OPTED_OUT_IDFA}. {adjust.name!r} has a canary (its Alerts page)."
         )
 
 
