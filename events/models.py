@@ -476,3 +476,4 @@ class Preferences(models.Model):
 
 # The overview's rollups live with the reporting code; imported here so Django registers them.
 from events.reporting.models import LatencyRollup, OutcomeRollup  # noqa: E402, F401
+from events.resend.models import BulkResend, ResendItem  # noqa: E402, F401
