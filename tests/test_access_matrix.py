@@ -65,6 +65,10 @@ GET = {
     "bulk_start": (302, 405, 405, 405),
     "bulk_cancel": (302, 405, 405, 405),
     "bulk_results": (302, 403, 404, 404),  # 404: this upload has no results yet
+    "bulk_resend_preview": (302, 405, 405, 405),
+    "bulk_resend": (302, 403, 200, 200),
+    "bulk_resend_progress": (302, 403, 200, 200),
+    "bulk_resend_start": (302, 405, 405, 405),
     # Managing: admins only.
     # Marketers read apps and their event tokens (no secrets, no changes).
     "apps": (302, 403, 200, 200),
@@ -109,6 +113,8 @@ POST_REFUSED = {
     "bulk_upload": (302, 403, None),
     "bulk_start": (302, 403, None),
     "bulk_cancel": (302, 403, None),
+    "bulk_resend_preview": (302, 403, None),
+    "bulk_resend_start": (302, 403, None),
     **{
         name: (302, 403, 403)
         for name in (

@@ -76,6 +76,10 @@ def full_run(
 
     owner = get_user_model().objects.create_user("saved-view-owner")
     SavedView.objects.create(user=owner, name="Rejected", query="status=failed")
+    from events.models import Delivery
+    from events.resend.preview import preview
+
+    preview(owner, Delivery.objects.values_list("pk", flat=True))  # a bulk resend, previewed
     return [
         *(adjust_app.app_key, ADJUST_SECURITY_TOKEN, TENJIN_SDK_KEY, APPSFLYER_S2S_TOKEN, SINGULAR_SDK_KEY),
         raw_api_key,

@@ -29,6 +29,7 @@ ID_OWNERS = {
     # The emulated AppsFlyer's app id in its path: any value does for a walk (an app's pk here).
     "inappevent": "events.App",
     "views": "events.SavedView",
+    "resends": "events.BulkResend",
 }
 # Django's admin and django-rq's pages: walked through ADMIN_PAGES below, not pattern by pattern.
 SKIPPED_PREFIXES = ("admin/",)
