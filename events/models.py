@@ -421,6 +421,9 @@ class BulkSend(models.Model):
         default=0, help_text="Rows Adjust would refuse (order or age)."
     )
     checked_rows = models.PositiveIntegerField(default=0)
+    production_rows = models.PositiveIntegerField(
+        default=0, help_text="Valid rows for production (real data): sending them asks first."
+    )
     queued_rows = models.PositiveIntegerField(default=0)
     problems = models.JSONField(
         default=list, blank=True, help_text="[{line, errors}], the first few hundred."
