@@ -95,6 +95,7 @@ GET = {
     "user_password": (302, 403, 403, 200),
     "user_sign_out": (302, 405, 405, 405),
     "user_unlock": (302, 405, 405, 405),
+    "address_unlock": (302, 405, 405, 405),
     "user_deactivate": (302, 405, 405, 405),
     "user_reactivate": (302, 405, 405, 405),
     "audit": (302, 403, 403, 200),
@@ -121,7 +122,7 @@ POST_REFUSED = {
             "app_create", "app_edit", "app_deactivate", "app_reactivate", "event_token_add",
             "event_token_import", "event_token_import_confirm", "event_token_rename", "event_token_remove",
             "event_token_restore", "security_token_add", "security_token_rotate", "security_token_activate",
-            "security_token_deactivate", "user_create", "user_edit", "user_password", "user_sign_out", "user_unlock",
+            "security_token_deactivate", "user_create", "user_edit", "user_password", "user_sign_out", "user_unlock", "address_unlock",
             "user_deactivate", "user_reactivate",
             "api_key_create", "api_key_revoke",
         )
