@@ -428,7 +428,10 @@ def test_cancelling_mid_way_stops_queueing_and_fails_what_no_worker_claimed(
         queued = real_queue_batch(bulk, checked, problems)
         claimed = Delivery.objects.filter(bulk_send=bulk).order_by("bulk_line").first()
         Delivery.objects.filter(pk=claimed.pk).update(status=Status.SENDING)  # a worker has it
-        assert as_marketer.post(reverse("bulk_cancel", args=[bulk.pk])).status_code == 302
+        cancel = reverse("bulk_cancel", args=[bulk.pk])
+        assert as_marketer.post(cancel).status_code == 302  # not confirmed: nothing stops
+        assert BulkSend.objects.get(pk=bulk.pk).state == State.QUEUEING
+        assert as_marketer.post(cancel, {"confirmed": "yes"}).status_code == 302
         return queued
 
     monkeypatch.setattr(bulk_jobs, "_queue_batch", cancel_after_the_first_batch)

@@ -151,3 +151,20 @@ def test_hour_labels_show_local_hours_and_an_off_the_hour_zone_is_explained(clie
     assert 'id="zone-off-the-hour"' in page and "counts are kept per UTC hour" in page
     week = client_for(viewer).get(f"{reverse('overview')}?range=30d").content.decode()
     assert "each bar starts with the hour that contains your midnight, at 23:30 your time" in week
+
+
+def test_a_paused_host_says_until_when_in_the_readers_zone(client_for, viewer, redis_conn):
+    import json
+
+    from events.engine import limits
+
+    until = (timezone.now() + timedelta(minutes=2)).replace(microsecond=0)
+    redis_conn.set(
+        limits.PAUSE_KEY + "s2s.adjust.com",
+        json.dumps({"host": "s2s.adjust.com", "until": until.timestamp(), "reason": "20 failures in a row."}),
+    )
+    Preferences.objects.create(user=viewer, time_zone=PARIS)
+    page = client_for(viewer).get(reverse("overview")).content.decode()
+    local = until.astimezone(ZoneInfo(PARIS))
+    assert "are paused until <time" in page
+    assert f">{local:%Y-%m-%d %H:%M:%S} {local.tzname()}</time>: 20 failures in a row." in page

@@ -129,6 +129,12 @@ def bulk_start(request, pk: int):
 @require_POST
 def bulk_cancel(request, pk: int):
     bulk = get_bulk_for_user(request, pk)
+    # Once sending started, cancelling stops sends: confirmed on the page first. Before, it only
+    # drops a check or a report.
+    if bulk.started_at and not confirmed(
+        request, "cancel this bulk send (rows not sent yet will not be sent)"
+    ):
+        return redirect("bulk_detail", pk=bulk.pk)
     if bulk_jobs.cancel(bulk):
         messages.success(
             request, "Cancelled. Rows not sent yet will not be sent; those already going out finish."
