@@ -32,7 +32,7 @@ RULE_LABELS = {
 
 def max_deliveries() -> int:
     """At most this many deliveries in one bulk resend (BULK_RESEND_MAX)."""
-    return getattr(settings, "BULK_RESEND_MAX", 5000)
+    return settings.BULK_RESEND_MAX
 
 
 @dataclass(frozen=True)
