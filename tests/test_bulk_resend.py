@@ -167,13 +167,21 @@ def test_all_matching_takes_the_filters_and_says_when_they_match_too_many(as_mar
     assert "app=" in bulk.filters and "status=delivered" in bulk.filters
 
 
+def test_more_ticked_than_the_cap_is_refused_with_the_cap(as_marketer, cast, settings):
+    settings.BULK_RESEND_MAX = 1
+    ids = [cast["newer"].pk, cast["tenjin"].pk]
+    page = as_marketer.post(reverse("bulk_resend_preview"), {"ids": ids}, follow=True).content.decode()
+    assert "At most 1 deliveries can be resent at once; choose fewer." in page
+    assert not BulkResend.objects.exists()
+
+
 def test_nothing_ticked_or_a_bad_id_is_a_clear_error(as_marketer, cast):
     page = as_marketer.post(reverse("bulk_resend_preview"), {}, follow=True).content.decode()
     assert "Nothing to resend: tick the deliveries first" in page
     page = as_marketer.post(
         reverse("bulk_resend_preview"), {"ids": ["1", "x;1"]}, follow=True
     ).content.decode()
-    assert "&#x27;x;1&#x27; is not a delivery id" in page
+    assert "Nothing to resend: a ticked value is not a delivery id." in page
     assert not BulkResend.objects.exists()
 
 

@@ -1,6 +1,6 @@
 """A bulk resend's job: confirmed -> queueing -> all queued, in chunks, on the "default" queue.
 
-Each chunk is one transaction that locks the bulk resend's row, decides again for each pending
+Each chunk is one transaction that first locks the bulk resend's row (a conditional update), decides again for each pending
 item (a delivery may have finished, or started retrying, since the preview), queues the copies
 through the engine (events.engine.resend_many) and marks the items done. A duplicate job waits on
 the lock and then finds nothing pending; a job run again after its worker died resumes where the
@@ -94,7 +94,9 @@ def resend_bulk(bulk_id: int) -> str:
 def _one_chunk(bulk: BulkResend) -> bool:
     """Handle up to CHUNK pending items in one transaction; False when none was pending."""
     with transaction.atomic():
-        if not BulkResend.objects.select_for_update().filter(pk=bulk.pk, state=State.QUEUEING).exists():
+        # A write first: it takes the bulk resend's row lock (SQLite's write lock), so a duplicate
+        # job waits here and then reads the items this chunk marked done.
+        if not BulkResend.objects.filter(pk=bulk.pk, state=State.QUEUEING).update(state=State.QUEUEING):
             return False
         items = list(
             bulk.items.filter(outcome=Outcome.PENDING)

@@ -44,8 +44,10 @@ def resend_preview(request: HttpRequest) -> HttpResponse:
         if request.POST.get("scope") == "all":
             ids = preview.matching(form.filters())
         else:
-            ids = _ticked(request)
-            filters = ""
+            ids, filters = _ticked(request), ""
+        if ids is None:
+            messages.error(request, "Nothing to resend: a ticked value is not a delivery id.")
+            return redirect(back)
         if not ids:
             messages.error(
                 request, "Nothing to resend: tick the deliveries first, or choose all matching the filters."
@@ -58,13 +60,12 @@ def resend_preview(request: HttpRequest) -> HttpResponse:
     return redirect("bulk_resend", pk=bulk.pk)
 
 
-def _ticked(request: HttpRequest) -> list[int]:
-    ids = []
-    for value in request.POST.getlist("ids"):
-        if not (value.isascii() and value.isdigit() and len(value) <= 18):
-            raise preview.TooMany(f"'{value[:20]}' is not a delivery id: nothing was resent.")
-        ids.append(int(value))
-    return ids
+def _ticked(request: HttpRequest) -> list[int] | None:
+    """The ticked delivery ids; None when one is not an id at all (a forged or broken form)."""
+    values = request.POST.getlist("ids")
+    if not all(value.isascii() and value.isdigit() and len(value) <= 18 for value in values):
+        return None
+    return [int(value) for value in values]
 
 
 @require_GET
