@@ -21,7 +21,7 @@ from events import client_ids
 from events.bulk import MAX_PROBLEMS, Checked, CsvUnusable, check_rows, max_rows, open_rows, problem
 from events.engine import liveness
 from events.ingest import Catalogue, save
-from events.models import BulkSend, Delivery, Status
+from events.models import BulkSend, Delivery, Environment, Status
 from events.reporting import rollups
 
 log = logging.getLogger(__name__)
@@ -153,9 +153,11 @@ class Tally:
     valid: int = 0
     invalid: int = 0
     guarded: int = 0
+    production: int = 0
 
     def fields(self) -> dict[str, int]:
         return {
+            "production_rows": self.production,
             "total_rows": self.total,
             "checked_rows": self.total,
             "valid_rows": self.valid,
@@ -179,6 +181,7 @@ def _check(bulk: BulkSend) -> str:
                     f"The file has more than {limit:,} rows; split it into files of {limit:,} rows or fewer."
                 )
             checked = check_rows(rows, catalogue)
+            environments = {result.index: row.environment for result, row in checked.batch.pending}
             for result in checked.results:
                 kind = checked.kind(result)
                 if kind == "valid" and result.id:
@@ -188,6 +191,7 @@ def _check(bulk: BulkSend) -> str:
                     seen_ids.add(digest)
                 if kind == "valid":
                     tally.valid += 1
+                    tally.production += environments.get(result.index) == Environment.PRODUCTION
                 else:
                     tally.invalid += kind == "invalid"
                     tally.guarded += kind == "guarded"

@@ -2,12 +2,14 @@
 (LOGIN_FAILURE_LIMIT within LOGIN_FAILURE_WINDOW seconds) and per address only at the much higher
 LOGIN_ADDRESS_FAILURE_LIMIT, so a few typos behind a company proxy lock out one account, never the
 whole team. The client's address is read behind TRUSTED_PROXIES only. A locked sign-in gets the
-login page with HTTP 429 and when to try again; an admin unlocks a user on the Users page.
+login page with HTTP 429 and when to try again; an admin unlocks a user, or an address, on the
+Users page.
 """
 
 import ipaddress
 import math
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessAttempt
@@ -37,12 +39,12 @@ def client_address(request: HttpRequest) -> str:
         return address
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     for hop in reversed(hops):
-        if hop not in trusted and _is_address(hop):
+        if hop not in trusted and is_address(hop):
             return hop
     return address
 
 
-def _is_address(text: str) -> bool:
+def is_address(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -108,6 +110,37 @@ def locked_usernames(usernames: list[str]) -> set[str]:
     )
     locked = {row["username"] for row in counts}
     return {u for u in usernames if u.casefold() in locked}
+
+
+@dataclass(frozen=True)
+class LockedAddress:
+    """An address locked out by its failures (LOGIN_ADDRESS_FAILURE_LIMIT within the window)."""
+
+    address: str
+    failures: int
+    until: datetime  # when its latest counted failure leaves the window
+
+    def __str__(self) -> str:
+        return f"address {self.address}"
+
+
+def locked_addresses() -> list[LockedAddress]:
+    """The addresses locked out now, the latest first."""
+    window = timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)
+    rows = (
+        AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - window)
+        .exclude(ip_address=None)
+        .values("ip_address")
+        .annotate(n=Sum("failures_since_start"), latest=Max("attempt_time"))
+        .filter(n__gte=settings.LOGIN_ADDRESS_FAILURE_LIMIT)
+        .order_by("-latest")
+    )
+    return [LockedAddress(row["ip_address"], row["n"], row["latest"] + window) for row in rows]
+
+
+def unlock_address(address: str) -> int:
+    """Forget the address's failures (an admin's unlock); the usernames' own counts stay."""
+    return reset(ip=address)
 
 
 def unlock(username: str) -> int:

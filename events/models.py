@@ -428,6 +428,9 @@ class BulkSend(models.Model):
         default=0, help_text="Rows Adjust would refuse (order or age)."
     )
     checked_rows = models.PositiveIntegerField(default=0)
+    production_rows = models.PositiveIntegerField(
+        default=0, help_text="Valid rows for production (real data): sending them asks first."
+    )
     queued_rows = models.PositiveIntegerField(default=0)
     problems = models.JSONField(
         default=list, blank=True, help_text="[{line, errors}], the first few hundred."
@@ -451,3 +454,4 @@ class BulkSend(models.Model):
 from events.accounts.models import Preferences, SavedView  # noqa: E402, F401
 from events.monitoring.models import AlertChannel, AlertRules, Canary, Incident  # noqa: E402, F401
 from events.reporting.models import LatencyRollup, OutcomeRollup  # noqa: E402, F401
+from events.resend.models import BulkResend, ResendItem  # noqa: E402, F401

@@ -246,6 +246,8 @@ SEND_RETRY_AFTER_MAX = env.float("SEND_RETRY_AFTER_MAX", default=6 * 3600)
 # (marked ambiguous), not retrying risks a loss.
 SEND_RETRY_AMBIGUOUS = env.bool("SEND_RETRY_AMBIGUOUS", default=True)
 SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=50)
+# At most this many deliveries in one bulk resend from the request log (events/resend/).
+BULK_RESEND_MAX = env.int("BULK_RESEND_MAX", default=5000)
 # --- The send engine at an MMP's latency (events/engine/jobs.py, limits.py) ------------------
 # Requests a worker keeps in flight at once; at ~100 ms an answer, 64 is ~600 events/s a worker.
 SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=64)

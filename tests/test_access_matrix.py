@@ -65,6 +65,10 @@ GET = {
     "bulk_start": (302, 405, 405, 405),
     "bulk_cancel": (302, 405, 405, 405),
     "bulk_results": (302, 403, 404, 404),  # 404: this upload has no results yet
+    "bulk_resend_preview": (302, 405, 405, 405),
+    "bulk_resend": (302, 403, 200, 200),
+    "bulk_resend_progress": (302, 403, 200, 200),
+    "bulk_resend_start": (302, 405, 405, 405),
     # Managing: admins only.
     # Marketers read apps and their event tokens (no secrets, no changes).
     "apps": (302, 403, 200, 200),
@@ -91,6 +95,7 @@ GET = {
     "user_password": (302, 403, 403, 200),
     "user_sign_out": (302, 405, 405, 405),
     "user_unlock": (302, 405, 405, 405),
+    "address_unlock": (302, 405, 405, 405),
     "user_deactivate": (302, 405, 405, 405),
     "user_reactivate": (302, 405, 405, 405),
     "audit": (302, 403, 403, 200),
@@ -119,13 +124,15 @@ POST_REFUSED = {
     "bulk_upload": (302, 403, None),
     "bulk_start": (302, 403, None),
     "bulk_cancel": (302, 403, None),
+    "bulk_resend_preview": (302, 403, None),
+    "bulk_resend_start": (302, 403, None),
     **{
         name: (302, 403, 403)
         for name in (
             "app_create", "app_edit", "app_deactivate", "app_reactivate", "event_token_add",
             "event_token_import", "event_token_import_confirm", "event_token_rename", "event_token_remove",
             "event_token_restore", "security_token_add", "security_token_rotate", "security_token_activate",
-            "security_token_deactivate", "user_create", "user_edit", "user_password", "user_sign_out", "user_unlock",
+            "security_token_deactivate", "user_create", "user_edit", "user_password", "user_sign_out", "user_unlock", "address_unlock",
             "user_deactivate", "user_reactivate",
             "api_key_create", "api_key_revoke",
             "incident_acknowledge", "incident_mute", "incident_unmute", "alert_channel_create",

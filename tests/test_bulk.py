@@ -64,7 +64,10 @@ def checked(client, app, text: str) -> BulkSend:
 
 
 def sent(client, bulk: BulkSend) -> BulkSend:
-    assert client.post(reverse("bulk_start", args=[bulk.pk])).status_code == 302
+    """Started as a user does: confirmed, with production's tick (an MMP without a sandbox, like
+    Tenjin, takes production only)."""
+    confirmation = {"confirmed": "yes", "confirm_production": "on"}
+    assert client.post(reverse("bulk_start", args=[bulk.pk]), confirmation).status_code == 302
     run_bulk_jobs()
     bulk.refresh_from_db()
     return bulk
@@ -279,6 +282,47 @@ def test_a_bulk_starts_once(as_marketer, adjust_app):
     assert Delivery.objects.count() == 2
 
 
+MIXED_ENVIRONMENTS = (
+    "id,event,idfa,environment\n"
+    f"p-1,f0ob4r,{IDFA},production\n"
+    f"p-2,Signup,{IDFA},production\n"
+    f"s-1,f0ob4r,{IDFA},sandbox\n"
+    f"bad,nope,{IDFA},production\n"  # invalid: not counted
+)
+
+
+def test_a_production_bulk_send_asks_first_and_says_how_many_go_to_which_mmp(as_marketer, adjust_app):
+    bulk = checked(as_marketer, adjust_app, MIXED_ENVIRONMENTS)
+    assert (bulk.valid_rows, bulk.production_rows) == (3, 2)
+    page = as_marketer.get(reverse("bulk_detail", args=[bulk.pk])).content.decode()
+    assert "3 events will go to <strong>Adjust</strong> for Demo Adjust iOS: 2 production, 1 sandbox." in page
+    assert 'name="confirm_production"' in page and 'name="confirmed" value="yes"' in page
+    start = reverse("bulk_start", args=[bulk.pk])
+    page = as_marketer.post(start, follow=True).content.decode()
+    assert "Nothing changed: confirm first that you want to send 2 rows to production." in page
+    page = as_marketer.post(start, {"confirmed": "yes"}, follow=True).content.decode()
+    assert "Not sent: production rows count as real data; tick the box to confirm." in page
+    bulk.refresh_from_db()
+    assert bulk.state == State.CHECKED and not Delivery.objects.exists()
+    as_marketer.post(start, {"confirmed": "yes", "confirm_production": "on"})
+    run_bulk_jobs()
+    bulk.refresh_from_db()
+    assert (bulk.state, bulk.queued_rows) == (State.QUEUED, 3)
+    assert sorted(Delivery.objects.values_list("environment", flat=True)) == [
+        "production",
+        "production",
+        "sandbox",
+    ]
+
+
+def test_a_sandbox_only_bulk_send_says_where_it_goes_and_needs_no_tick(as_marketer, adjust_app):
+    bulk = checked(as_marketer, adjust_app, GOOD_AND_BAD)
+    assert bulk.production_rows == 0
+    page = as_marketer.get(reverse("bulk_detail", args=[bulk.pk])).content.decode()
+    assert "2 events will go to <strong>Adjust</strong> for Demo Adjust iOS: 0 production, 2 sandbox." in page
+    assert 'name="confirm_production"' not in page
+
+
 def test_a_file_with_bad_rows_end_to_end_gives_every_lines_result(as_marketer, adjust, emulator):
     adjust.event_tokens.create(name="Refund", token="r3fund")  # not known to the MMP
     text = GOOD_AND_BAD + f"o-7,Refund,{IDFA},,,\n"  # line 7: valid here, rejected by the MMP
@@ -384,7 +428,10 @@ def test_cancelling_mid_way_stops_queueing_and_fails_what_no_worker_claimed(
         queued = real_queue_batch(bulk, checked, problems)
         claimed = Delivery.objects.filter(bulk_send=bulk).order_by("bulk_line").first()
         Delivery.objects.filter(pk=claimed.pk).update(status=Status.SENDING)  # a worker has it
-        assert as_marketer.post(reverse("bulk_cancel", args=[bulk.pk])).status_code == 302
+        cancel = reverse("bulk_cancel", args=[bulk.pk])
+        assert as_marketer.post(cancel).status_code == 302  # not confirmed: nothing stops
+        assert BulkSend.objects.get(pk=bulk.pk).state == State.QUEUEING
+        assert as_marketer.post(cancel, {"confirmed": "yes"}).status_code == 302
         return queued
 
     monkeypatch.setattr(bulk_jobs, "_queue_batch", cancel_after_the_first_batch)

@@ -117,6 +117,45 @@ def test_an_admin_sees_a_locked_user_and_unlocks_them(client, client_for, admin,
     assert sign_in(Client(), viewer.username, PASSWORD).status_code == 302
 
 
+def test_an_admin_sees_a_locked_address_and_unlocks_it_after_confirming(
+    client, client_for, admin, marketer, settings
+):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 12
+    for n in range(6):
+        fail(client, f"guess{n}", 2, address=OFFICE_PROXY)  # 12 failures: the address is locked
+    assert sign_in(Client(), marketer.username, PASSWORD, address=OFFICE_PROXY).status_code == 429
+    as_admin = client_for(admin)
+    page = as_admin.get(reverse("users")).content.decode()
+    assert "Locked addresses" in page and f"<code>{OFFICE_PROXY}</code>" in page
+    assert f'name="address" value="{OFFICE_PROXY}"' in page
+    unlock = reverse("address_unlock")
+    assert as_admin.get(unlock).status_code == 405
+    page = as_admin.post(unlock, {"address": OFFICE_PROXY}, follow=True).content.decode()
+    assert f"Nothing changed: confirm first that you want to unlock the address {OFFICE_PROXY}." in page
+    page = as_admin.post(unlock, {"address": "not-an-ip", "confirmed": "yes"}, follow=True).content.decode()
+    assert "Nothing changed: that is not an IP address." in page
+    assert not AuditEntry.objects.exists()
+    page = as_admin.post(unlock, {"address": OFFICE_PROXY, "confirmed": "yes"}, follow=True).content.decode()
+    assert f"Unlocked {OFFICE_PROXY}" in page and "Locked addresses" not in page
+    entry = AuditEntry.objects.get()
+    # The 12 guesses and the colleague's refused sign-in.
+    assert (entry.action, entry.object_id, entry.changes) == (
+        "address.unlocked",
+        OFFICE_PROXY,
+        {"failures": 13},
+    )
+    assert entry.actor == admin
+    assert sign_in(Client(), marketer.username, PASSWORD, address=OFFICE_PROXY).status_code == 302
+
+
+def test_only_admins_unlock_an_address(client_for, marketer, viewer):
+    for user in (marketer, viewer):
+        response = client_for(user).post(
+            reverse("address_unlock"), {"address": OFFICE_PROXY, "confirmed": "yes"}
+        )
+        assert response.status_code == 403
+
+
 def test_the_admin_login_page_leads_to_the_one_sign_in_page(client):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302

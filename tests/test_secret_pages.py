@@ -92,6 +92,11 @@ def full_run(
     Incident.objects.create(
         rule="auth_refused", subject=f"app:{adjust_app.pk}", app=adjust_app, title="Demo: 401", detail="401"
     )
+
+    from events.models import Delivery
+    from events.resend.preview import preview
+
+    preview(owner, Delivery.objects.values_list("pk", flat=True))  # a bulk resend, previewed
     return [
         SLACK_URL,
         SIGNING_SECRET,

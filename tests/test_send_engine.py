@@ -213,4 +213,4 @@ def test_the_overview_shows_a_paused_host_why_and_until_when(client_for, admin, 
     )
     page = client_for(admin).get("/").content.decode()
     assert "Sends to <strong>s2s.adjust.com</strong> are paused until" in page
-    assert f"{until:%H:%M:%S} UTC: 20 failures in a row." in page
+    assert f"{until:%Y-%m-%d %H:%M:%S} UTC</time>: 20 failures in a row." in page

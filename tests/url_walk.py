@@ -31,6 +31,7 @@ ID_OWNERS = {
     "views": "events.SavedView",
     "incidents": "events.Incident",
     "channels": "events.AlertChannel",
+    "resends": "events.BulkResend",
 }
 # Django's admin and django-rq's pages: walked through ADMIN_PAGES below, not pattern by pattern.
 SKIPPED_PREFIXES = ("admin/",)

@@ -2,7 +2,8 @@
 
 Its public face, for the dashboard, the API, bulk sends and the commands:
 
-- `create_delivery`, `resend_delivery`, `retry_now`: validate with the provider, save the row (the outbox) and
+- `create_delivery`, `resend_delivery`, `retry_now`; `resend_many` and `resend_refusals` for bulk
+  resends (many at once; what the MMP would refuse, asked of the order guard): validate with the provider, save the row (the outbox) and
   enqueue after commit (outbox.py);
 - `enqueue_deliveries`, `send_queue`: put saved ids on the send queue (queues.py);
 - `send_deliveries`: the RQ job that claims, sends and records (jobs.py);
@@ -20,6 +21,8 @@ from events.engine.outbox import (
     enqueue_after_commit,
     new_delivery,
     resend_delivery,
+    resend_many,
+    resend_refusals,
     retry_now,
 )
 from events.engine.queues import enqueue_deliveries, send_queue
@@ -33,6 +36,8 @@ __all__ = [
     "new_delivery",
     "paused_hosts",
     "resend_delivery",
+    "resend_many",
+    "resend_refusals",
     "retry_now",
     "send_deliveries",
     "send_queue",

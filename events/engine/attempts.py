@@ -10,7 +10,7 @@ claim, so a claim the reconciler gave back is not overwritten by a worker that c
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import requests
 from django.db import transaction
@@ -271,7 +271,7 @@ def wait_for_pause(delivery: Delivery, until: datetime, reason: str) -> str:
         status=Status.RETRYING,
         attempt_count=F("attempt_count") - 1,
         next_attempt_at=until,
-        last_explanation=f"Sends to this MMP are paused until {until:%H:%M:%S} UTC: {reason}",
+        last_explanation=f"Sends to this MMP are paused until {until.astimezone(UTC):%H:%M:%S} UTC: {reason}",
         updated_at=now,
     )
     enqueue_retry(delivery.pk, (until - now).total_seconds())

@@ -57,6 +57,16 @@ def candidate_of(delivery: Delivery) -> Candidate | None:
     return candidate(delivery.app, delivery.event_token, delivery.device_id, event_time)
 
 
+# The two rules: too old for the MMP, or earlier than an event it accepted for the same key.
+AGE, ORDER = "age", "order"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    rule: str  # AGE or ORDER
+    message: str
+
+
 class Ledger:
     """The newest accepted time for each key of some candidates, loaded in one query per 500."""
 
@@ -79,12 +89,18 @@ class Ledger:
 
     def refusal(self, c: Candidate | None, now: datetime) -> str | None:
         """Why Adjust would reject it, or None."""
+        found = self.refusal_of(c, now)
+        return found.message if found else None
+
+    def refusal_of(self, c: Candidate | None, now: datetime) -> "Refusal | None":
+        """Why Adjust would reject it, with the rule it breaks (AGE or ORDER), or None."""
         if c is None:
             return None
         if c.event_time < now - MAX_AGE:
-            return (
+            return Refusal(
+                AGE,
                 f"Adjust would reject this event: it happened {(now - c.event_time).days} days ago "
-                f"({_when(c.event_time)}), and Adjust rejects events older than 58 days."
+                f"({_when(c.event_time)}), and Adjust rejects events older than 58 days.",
             )
         newest = self.newest.get(c.key)
         if newest is not None and c.event_time < newest:
@@ -93,10 +109,11 @@ class Ledger:
                 if c.key in self.seen_here
                 else "an event Adjust already accepted for this device and event token"
             )
-            return (
+            return Refusal(
+                ORDER,
                 f"Adjust would reject this event: its time ({_when(c.event_time)}) is before {where} "
                 f"({_when(newest)}). Adjust takes each device's events per event token in time order "
-                "only; send the older events first."
+                "only; send the older events first.",
             )
         return None
 
@@ -116,15 +133,22 @@ def check_many(candidates: Sequence[Candidate | None], *, now: datetime | None =
     """A refusal (or None) for each candidate, in order, as they would go out one after the other:
     an event older than one before it in the list, for the same device and event token, is refused
     too. None entries (events the guard does not apply to) get None."""
+    return [r.message if r else None for r in refusals_of_many(candidates, now=now)]
+
+
+def refusals_of_many(
+    candidates: Sequence[Candidate | None], *, now: datetime | None = None
+) -> list["Refusal | None"]:
+    """check_many, with the rule each refused event breaks."""
     now = now or timezone.now()
     ledger = Ledger(candidates)
-    reasons = []
+    refusals = []
     for c in candidates:
-        reason = ledger.refusal(c, now)
-        if reason is None:
+        refusal = ledger.refusal_of(c, now)
+        if refusal is None:
             ledger.note(c)
-        reasons.append(reason)
-    return reasons
+        refusals.append(refusal)
+    return refusals
 
 
 def record_accepted_many(candidates: Iterable[Candidate | None]) -> None:

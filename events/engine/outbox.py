@@ -9,7 +9,7 @@ Adjust events also pass the order and age guard (events/engine/order_guard.py) b
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -95,7 +95,41 @@ def resend_delivery(original: Delivery, *, user=None) -> Delivery:
     """
     candidate = order_guard.candidate_of(original)
     refuse_if_adjust_would(candidate)
-    row = Delivery(
+    row = _copy_of(original, candidate, user)
+    with transaction.atomic():
+        row.save()
+        enqueue_after_commit([row.pk])
+    return row
+
+
+def resend_refusals(
+    originals: Sequence[Delivery], *, now: datetime | None = None
+) -> list[order_guard.Refusal | None]:
+    """Why the MMP would refuse a resend of each, as if they went out one after the other in this
+    order (oldest event first avoids refusals among themselves), or None. Nothing is saved: the
+    bulk resend's preview asks this, and resend_many asks it again when it sends."""
+    return order_guard.refusals_of_many([order_guard.candidate_of(o) for o in originals], now=now)
+
+
+def resend_many(
+    originals: Sequence[Delivery], *, user=None, now: datetime | None = None
+) -> list[Delivery | order_guard.Refusal]:
+    """resend_delivery for many at once: for each original, its queued copy or why the MMP would
+    refuse it. One order-guard query per 500 and one insert; enqueued when the caller's
+    transaction commits. Load the originals with their app and event token."""
+    refusals = resend_refusals(originals, now=now)
+    results: list[Delivery | order_guard.Refusal] = []
+    for original, refusal in zip(originals, refusals, strict=True):
+        results.append(refusal or _copy_of(original, order_guard.candidate_of(original), user))
+    rows = [r for r in results if isinstance(r, Delivery)]
+    with transaction.atomic():
+        Delivery.objects.bulk_create(rows)
+        enqueue_after_commit([row.pk for row in rows])
+    return results
+
+
+def _copy_of(original: Delivery, candidate: order_guard.Candidate | None, user) -> Delivery:
+    return Delivery(
         app=original.app,
         event_token=original.event_token,
         source=original.source,
@@ -109,10 +143,6 @@ def resend_delivery(original: Delivery, *, user=None) -> Delivery:
         event_time=candidate.event_time if candidate else timezone.now(),
         created_by=user if user is not None and user.is_authenticated else None,
     )
-    with transaction.atomic():
-        row.save()
-        enqueue_after_commit([row.pk])
-    return row
 
 
 def retry_now(delivery: Delivery) -> bool:

@@ -1,8 +1,9 @@
 """The overview's range picker and split: a GET form, so each view of the overview is a URL."""
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from django import forms
+from django.utils import timezone
 
 from events.models import App, Provider
 from events.reporting import figures
@@ -14,13 +15,13 @@ class OverviewForm(forms.Form):
     range = forms.ChoiceField(choices=RANGE_CHOICES, required=False, initial="24h")
     since = forms.DateTimeField(
         required=False,
-        label="From (UTC)",
+        label="From",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     until = forms.DateTimeField(
         required=False,
-        label="Until (UTC)",
+        label="Until",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -38,6 +39,10 @@ class OverviewForm(forms.Form):
             data["range"] = "24h"
         kwargs.setdefault("label_suffix", "")
         super().__init__(data, *args, **kwargs)
+        # Typed times are read in the reader's zone (Django's forms use the active one): say which.
+        zone = timezone.get_current_timezone_name()
+        self.fields["since"].label = f"From ({zone})"
+        self.fields["until"].label = f"Until ({zone})"
 
     def clean(self):
         data = super().clean()
@@ -48,9 +53,10 @@ class OverviewForm(forms.Form):
                 raise forms.ValidationError("The end of the range is before its start.")
         return data
 
-    def time_range(self, now: datetime) -> figures.Range:
-        """The chosen range; the last 24 hours when the form is invalid or says nothing."""
+    def time_range(self, now: datetime, zone: tzinfo = UTC) -> figures.Range:
+        """The chosen range, its bars in `zone`; the last 24 hours when the form is invalid or says
+        nothing."""
         data = self.cleaned_data if self.is_valid() else {}
         if data.get("range") == "custom":
-            return figures.custom(data["since"], data["until"])
-        return figures.preset(data.get("range") or "24h", now)
+            return figures.custom(data["since"], data["until"], zone)
+        return figures.preset(data.get("range") or "24h", now, zone)

@@ -4,6 +4,7 @@ lines and text at the positions computed here, and the CSS colours them by class
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from events.reporting.figures import Bar, log_url
 
@@ -38,8 +39,9 @@ class Chart:
     top: int
 
 
-def chart(bars: list[Bar], *, time_format: str) -> Chart:
-    """Stacked delivered / failed / not finished per bar, scaled to a round top."""
+def chart(bars: list[Bar], *, time_format: str, zone: tzinfo = UTC) -> Chart:
+    """Stacked delivered / failed / not finished per bar, scaled to a round top; the x labels are
+    the bars' starts in the reader's zone."""
     plot_h = HEIGHT - BOTTOM - TOP
     plot_w = WIDTH - LEFT
     step = nice_step(max((b.figures.sends for b in bars), default=0) / GRIDLINES)
@@ -77,5 +79,11 @@ def chart(bars: list[Bar], *, time_format: str) -> Chart:
         ends = ((0, "start"), (len(bars) // 2, "middle"), (len(bars) - 1, "end"))
         for index, anchor in ends if len(bars) > 2 else (ends[0],):
             x = LEFT + index * slot + (slot / 2 if anchor == "middle" else 0 if anchor == "start" else slot)
-            labels.append({"x": round(x, 1), "text": f"{bars[index].start:{time_format}}", "anchor": anchor})
+            labels.append(
+                {
+                    "x": round(x, 1),
+                    "text": f"{bars[index].start.astimezone(zone):{time_format}}",
+                    "anchor": anchor,
+                }
+            )
     return Chart(WIDTH, HEIGHT, ticks, drawn, labels, top)

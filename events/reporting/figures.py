@@ -9,10 +9,12 @@ app and latency bucket) and one of the deliveries still in flight, through the s
 grows with the number of deliveries, only with the range's hours and the apps.
 """
 
+import itertools
 import math
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from urllib.parse import urlencode
 
 from django.db.models import Count, Sum
@@ -40,18 +42,71 @@ class Range:
     label: str
     start: datetime  # on the hour, UTC
     end: datetime  # on the hour, exclusive
+    # The reader's zone: bars of six hours and of a day start at its midnight (see boundaries()),
+    # and the log links read their times in it, as the log's form does.
+    zone: tzinfo = UTC
 
     @property
     def bucket(self) -> timedelta:
         """The chart's bar: an hour up to two days, six hours up to ten, then a day."""
-        span = self.end - self.start
-        if span <= timedelta(days=2):
-            return timedelta(hours=1)
-        return timedelta(hours=6) if span <= timedelta(days=10) else timedelta(days=1)
+        return bucket_for(self.end - self.start)
+
+    def boundaries(self) -> list[datetime]:
+        """Where the bars start (UTC, on the hour), and the range's end last.
+
+        Hourly bars are the rollups' UTC hours. Bars of six hours and of a day start at the
+        reader's midnight (and 06:00, 12:00, 18:00): the rollups count whole UTC hours, so in a
+        zone whose offset is not a whole number of hours (Asia/Kolkata, +05:30) a bar starts with
+        the rollup hour that contains that local time (23:30 for midnight there); the page says so.
+        """
+        if self.bucket == timedelta(hours=1):
+            hours = int((self.end - self.start).total_seconds() // 3600)
+            return [self.start + timedelta(hours=h) for h in range(hours)] + [self.end]
+        step = int(self.bucket.total_seconds() // 3600)
+        starts = [self.start]
+        local = self.start.astimezone(self.zone)
+        day, hour = local.date(), local.hour - local.hour % step
+        while True:
+            hour += step
+            if hour >= 24:
+                day, hour = day + timedelta(days=1), 0
+            moment = hour_of(datetime.combine(day, time(hour), tzinfo=self.zone))
+            if moment >= self.end:
+                return [*starts, self.end]
+            if moment > starts[-1]:
+                starts.append(moment)
+
+    @property
+    def off_the_hour(self) -> bool:
+        """Whether the zone's offset at the range's start is not a whole number of hours."""
+        offset = self.start.astimezone(self.zone).utcoffset() or timedelta()
+        return offset % timedelta(hours=1) != timedelta()
 
     def log_filters(self, start: datetime | None = None, end: datetime | None = None) -> dict[str, str]:
         start, end = max(start or self.start, self.start), min(end or self.end, self.end)
-        return {"since": f"{start:{LOG_TIME}}", "until": f"{end:{LOG_TIME}}"}
+        # In the reader's zone: the log's form reads typed times in it.
+        return {
+            "since": f"{start.astimezone(self.zone):{LOG_TIME}}",
+            "until": f"{end.astimezone(self.zone):{LOG_TIME}}",
+        }
+
+
+def bucket_for(span: timedelta) -> timedelta:
+    if span <= timedelta(days=2):
+        return timedelta(hours=1)
+    return timedelta(hours=6) if span <= timedelta(days=10) else timedelta(days=1)
+
+
+def bar_start(moment: datetime, zone: tzinfo, bucket: timedelta) -> datetime:
+    """The start of the bar `moment` falls in: its rollup hour, or the rollup hour holding the
+    local midnight (or 06:00, 12:00, 18:00) at or before the end of that hour."""
+    hour = hour_of(moment)
+    if bucket <= timedelta(hours=1):
+        return hour
+    step = int(bucket.total_seconds() // 3600)
+    # A local boundary inside this rollup hour (23:30 UTC+05:30 ...) starts its bar here.
+    local = (hour + timedelta(minutes=59, seconds=59)).astimezone(zone)
+    return hour_of(datetime.combine(local.date(), time(local.hour - local.hour % step), tzinfo=zone))
 
 
 PRESETS = {
@@ -63,18 +118,21 @@ PRESETS = {
 MAX_CUSTOM = timedelta(days=400)
 
 
-def preset(key: str, now: datetime) -> Range:
+def preset(key: str, now: datetime, zone: tzinfo = UTC) -> Range:
+    """The last hour, day, week or month; with bars of six hours or a day, from the start of the
+    reader's bar it begins in, so that no bar is cut."""
     label, span = PRESETS[key]
     end = hour_of(now) + timedelta(hours=1)
-    return Range(key, label, hour_of(now - span), end)
+    return Range(key, label, bar_start(now - span, zone, bucket_for(span)), end, zone)
 
 
-def custom(since: datetime, until: datetime) -> Range:
+def custom(since: datetime, until: datetime, zone: tzinfo = UTC) -> Range:
     """Whole hours from `since` to `until` (the hour it falls in included), at most MAX_CUSTOM."""
     start = hour_of(since)
     end = min(hour_of(until) + timedelta(hours=1), start + MAX_CUSTOM)
-    label = f"{start:%Y-%m-%d %H:00} to {end:%Y-%m-%d %H:00} UTC"
-    return Range("custom", label, start, end)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    label = f"{local_start:%Y-%m-%d %H:%M} to {local_end:%Y-%m-%d %H:%M} {local_end.tzname()}"
+    return Range("custom", label, start, end, zone)
 
 
 @dataclass
@@ -228,20 +286,17 @@ def _add_rollups(
 
 
 def _bars(span: Range, base: dict[str, str]) -> dict[datetime, Bar]:
-    bars = {}
-    moment = span.start
-    while moment < span.end:
-        end = min(moment + span.bucket, span.end)
-        bars[moment] = Bar(moment, end, Figures(filters={**base, **span.log_filters(moment, end)}))
-        moment = end
-    return bars
+    bounds = span.boundaries()
+    return {
+        start: Bar(start, end, Figures(filters={**base, **span.log_filters(start, end)}))
+        for start, end in itertools.pairwise(bounds)
+    }
 
 
 def _bar_at(bars: dict[datetime, Bar], span: Range, hour: datetime) -> Bar:
-    hour = hour_of(hour)
-    step = int(span.bucket.total_seconds() // 3600)
-    hours = int((hour - span.start).total_seconds() // 3600)
-    return bars[span.start + timedelta(hours=hours - hours % step)]
+    """The bar holding this rollup hour (the bars are in time order)."""
+    starts = list(bars)
+    return bars[starts[max(0, bisect_right(starts, hour_of(hour)) - 1)]]
 
 
 def _in_flight(span: Range, include_tests: bool, app: App | None, mmp: str):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", api_urls()),
     path("manage/", include("events.urls.manage")),
     path("bulk/", include("events.urls.bulk")),
+    path("resends/", include("events.urls.resends")),
     path("manage/api-keys/", include("events.urls.api_keys")),
     path("alerts/", include("events.urls.alerts")),
     path("", include("events.urls.dashboard")),

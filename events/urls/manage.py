@@ -46,6 +46,7 @@ urlpatterns = [
     path("users/<int:pk>/password/", users.user_password, name="user_password"),
     path("users/<int:pk>/sign-out/", users.user_sign_out, name="user_sign_out"),
     path("users/<int:pk>/unlock/", users.user_unlock, name="user_unlock"),
+    path("users/unlock-address/", users.address_unlock, name="address_unlock"),
     path("users/<int:pk>/deactivate/", users.user_set_active, {"active": False}, name="user_deactivate"),
     path("users/<int:pk>/reactivate/", users.user_set_active, {"active": True}, name="user_reactivate"),
     path("audit/", audit.audit_list, name="audit"),

@@ -16,7 +16,7 @@ from events.bulk_results import result_lines
 from events.forms.bulk import BulkUploadForm
 from events.models import App, BulkSend
 from events.providers import get_provider
-from events.views.common import get_app_for_user, require_perm
+from events.views.common import confirmed, get_app_for_user, require_perm
 
 PERM = "events.send_event"
 State = BulkSend.State
@@ -72,6 +72,14 @@ def bulk_detail(request, pk: int):
         "duplicates": bulk.total_rows - bulk.valid_rows - bulk.invalid_rows - bulk.guarded_rows,
         "more_problems": bulk.invalid_rows + bulk.guarded_rows > len(bulk.problems),
         "max_problems": MAX_PROBLEMS,
+        "mmp_label": get_provider(bulk.app).label,
+        "sandbox_rows": bulk.valid_rows - bulk.production_rows,
+        "send_label": f"Send the {bulk.valid_rows:,} valid row{'s' if bulk.valid_rows != 1 else ''}",
+        "production_consequence": (
+            f"{bulk.valid_rows:,} events go to {get_provider(bulk.app).label} for {bulk.app.name}, "
+            f"{bulk.production_rows:,} of them to production: they count in its reports and may reach "
+            "ad networks."
+        ),
     }
     return render(request, "events/bulk/detail.html", context)
 
@@ -102,6 +110,13 @@ def _results_ready(bulk: BulkSend) -> bool:
 @require_POST
 def bulk_start(request, pk: int):
     bulk = get_bulk_for_user(request, pk)
+    # Production rows are real data, like a production resend: the same confirmation first.
+    if bulk.production_rows:
+        if not confirmed(request, f"send {bulk.production_rows:,} rows to production"):
+            return redirect("bulk_detail", pk=bulk.pk)
+        if not request.POST.get("confirm_production"):
+            messages.error(request, "Not sent: production rows count as real data; tick the box to confirm.")
+            return redirect("bulk_detail", pk=bulk.pk)
     if bulk_jobs.start(bulk):
         messages.success(request, f"Sending the {bulk.valid_rows:,} valid rows.")
     else:
@@ -114,6 +129,12 @@ def bulk_start(request, pk: int):
 @require_POST
 def bulk_cancel(request, pk: int):
     bulk = get_bulk_for_user(request, pk)
+    # Once sending started, cancelling stops sends: confirmed on the page first. Before, it only
+    # drops a check or a report.
+    if bulk.started_at and not confirmed(
+        request, "cancel this bulk send (rows not sent yet will not be sent)"
+    ):
+        return redirect("bulk_detail", pk=bulk.pk)
     if bulk_jobs.cancel(bulk):
         messages.success(
             request, "Cancelled. Rows not sent yet will not be sent; those already going out finish."

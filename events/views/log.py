@@ -13,7 +13,9 @@ from events import log_query
 from events.csv_cells import safe_cell
 from events.forms.log import LogFilterForm
 from events.models import Delivery
+from events.resend.plan import max_deliveries
 from events.views.common import require_perm
+from events.views.console import SEND_PERM
 
 CSV_COLUMNS = (
     *("delivery_id", "created_at", "app", "event", "event_token", "source", "test", "environment"),
@@ -41,6 +43,9 @@ def log(request: HttpRequest) -> HttpResponse:
         "first_page": not (request.GET.get("before") or request.GET.get("after")),
         "filter_items": sorted(filters.items()),
         "saved_views": request.user.saved_views.all(),
+        # Bulk resends take the single resend's permission.
+        "can_resend": request.user.has_perm(SEND_PERM),
+        "resend_max": max_deliveries(),
     }
     # The auto-refresh swaps in only the results, so a half-typed search is not lost.
     template = (

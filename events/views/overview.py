@@ -16,7 +16,8 @@ from events.views.common import require_perm
 def overview(request: HttpRequest) -> HttpResponse:
     require_perm(request, "events.view_delivery")
     form = OverviewForm(request.GET)
-    span = form.time_range(timezone.now())
+    zone = timezone.get_current_timezone()  # the reader's (events.timezones)
+    span = form.time_range(timezone.now(), zone)
     data = form.cleaned_data if form.is_valid() else {}
     # Test traffic is the test form's (source=form); tests=exclude leaves it out of every figure.
     include_tests = data.get("tests") != "exclude"
@@ -25,7 +26,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "report": report,
-        "chart": charts.chart(report.bars, time_format="%b %-d %H:%M" if hourly else "%b %-d"),
+        "chart": charts.chart(
+            report.bars, time_format="%b %-d %H:%M" if hourly or span.off_the_hour else "%b %-d", zone=zone
+        ),
+        "zone_name": timezone.get_current_timezone_name(),
         "legend": charts.SEGMENTS,
         "bucket_hours": int(span.bucket.total_seconds() // 3600),
         "include_tests": include_tests,

@@ -2,11 +2,13 @@
 role, set a new password, sign out every session, deactivate and reactivate. Users are never
 deleted: their deliveries and audit entries keep pointing at them."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from events import accounts, audit, login_lockout
@@ -34,7 +36,13 @@ def _refuse_self(request, user, what: str) -> bool:
 def user_list(request):
     users = [(user, role_of(user)) for user in User.objects.order_by("-is_active", "username")]
     locked = login_lockout.locked_usernames([user.username for user, _ in users])
-    return render(request, "events/manage/users.html", {"users": users, "locked": locked})
+    context = {
+        "users": users,
+        "locked": locked,
+        "locked_addresses": login_lockout.locked_addresses(),
+        "window_minutes": settings.LOGIN_FAILURE_WINDOW // 60,
+    }
+    return render(request, "events/manage/users.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -154,4 +162,24 @@ def user_unlock(request, pk: int):
     if login_lockout.unlock(user.username):
         audit.record_change(request.user, "user.unlocked", user)
     messages.success(request, f"Unlocked {user.username}: they can sign in again now.")
+    return redirect("users")
+
+
+@require_POST
+@permission_required("auth.change_user", raise_exception=True)
+def address_unlock(request):
+    """Forget an address's failed sign-ins (a whole office behind one proxy, locked out)."""
+    address = request.POST.get("address", "").strip()
+    if not login_lockout.is_address(address):
+        messages.error(request, "Nothing changed: that is not an IP address.")
+        return redirect("users")
+    if not confirmed(request, f"unlock the address {address}"):
+        return redirect("users")
+    locked = next((a for a in login_lockout.locked_addresses() if a.address == address), None)
+    forgotten = login_lockout.unlock_address(address)  # attempt rows of the address, not failures
+    if forgotten:
+        what = locked or login_lockout.LockedAddress(address, 0, timezone.now())
+        failures = locked.failures if locked else "below the limit"
+        audit.record_change(request.user, "address.unlocked", what, {"failures": failures}, object_id=address)
+    messages.success(request, f"Unlocked {address}: sign-ins from it work again now.")
     return redirect("users")
