@@ -4,8 +4,7 @@ from django import forms
 
 from events import transport
 from events.models import App, EventToken
-from events.monitoring.channels import email_addresses
-from events.monitoring.models import AlertChannel, AlertRules, Canary, ChannelKind
+from events.monitoring.models import AlertChannel, AlertRules, Canary, ChannelKind, email_addresses
 from events.names import clean_name
 from events.providers import EventInvalid, get_provider
 

@@ -22,8 +22,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
 from events import transport
-from events.monitoring.models import AlertChannel, ChannelKind
-from events.secrets import MASK, Masker
+from events.monitoring.models import AlertChannel, ChannelKind, email_addresses
+from events.secrets import Masker
 
 
 class ChannelError(Exception):
@@ -38,18 +38,6 @@ class Message:
     subject: str  # one line
     text: str  # the whole message, plain text
     data: dict[str, Any] = field(default_factory=dict)  # the generic webhook's JSON "data"
-
-
-def shown_target(kind: str, target: str) -> str:
-    """What pages show of a channel's target: addresses as they are, a URL's host only."""
-    if kind == ChannelKind.EMAIL:
-        return ", ".join(email_addresses(target))[:300]
-    parts = urlsplit(target)
-    return f"{parts.scheme}://{parts.hostname or '?'}/{MASK}{target[-4:] if len(target) >= 8 else ''}"
-
-
-def email_addresses(target: str) -> list[str]:
-    return [address.strip() for address in target.replace(";", ",").split(",") if address.strip()]
 
 
 def deliver(channel: AlertChannel, message: Message) -> None:

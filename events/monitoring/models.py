@@ -3,13 +3,15 @@
 Registered through events/models.py (imported at its bottom), like the reporting rollups.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from events.models import App, EventToken
-from events.secrets import EncryptedTextField
+from events.secrets import MASK, EncryptedTextField
 
 
 class Rule(models.TextChoices):
@@ -158,7 +160,17 @@ class AlertChannel(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        from events.monitoring.channels import shown_target  # the channels know each kind's shape
-
         self.target_shown = shown_target(self.kind, self.target)
         super().save(*args, **kwargs)
+
+
+def shown_target(kind: str, target: str) -> str:
+    """What pages show of a channel's target: addresses as they are, a URL's host only."""
+    if kind == ChannelKind.EMAIL:
+        return ", ".join(email_addresses(target))[:300]
+    parts = urlsplit(target)
+    return f"{parts.scheme}://{parts.hostname or '?'}/{MASK}{target[-4:] if len(target) >= 8 else ''}"
+
+
+def email_addresses(target: str) -> list[str]:
+    return [address.strip() for address in target.replace(";", ",").split(",") if address.strip()]
