@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pipeline import setup_django  # noqa: E402
+from bench.setup import setup_django  # noqa: E402
 
 STATEMENT_TIMEOUT = "60s"
 SLOW_QUERY_MS = 20.0
@@ -43,6 +43,9 @@ def main() -> int:
     parser.add_argument("--deliveries", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="Keep the bench database afterwards.")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Measure the database kept by an earlier --keep run (no load)."
+    )
     parser.add_argument("--max-seconds", type=int, default=1800)
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -56,15 +59,16 @@ def main() -> int:
 
     signal.signal(signal.SIGALRM, stuck)
     signal.alarm(args.max_seconds)
-    setup_django("http://127.0.0.1:9")  # nothing is sent
+    setup_django("http://127.0.0.1:9", recreate=not args.reuse)  # nothing is sent
     try:
         from django.db import connection
 
         with connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
         started = time.monotonic()
-        load(args.deliveries)
-        print(f"Loaded {args.deliveries:,} deliveries in {time.monotonic() - started:.0f} s", flush=True)
+        if not args.reuse:
+            load(args.deliveries)
+            print(f"Loaded {args.deliveries:,} deliveries in {time.monotonic() - started:.0f} s", flush=True)
         missed = measure(args.runs)
     finally:
         signal.alarm(0)
@@ -108,7 +112,7 @@ def load(n: int) -> None:
             app_id, event_token_id, source, params, environment, device_id_type, device_id, status,
             attempt_count, last_outcome, last_http_status, last_message, last_explanation,
             last_duration_ms, ambiguous, idempotency_key, created_at, updated_at, claim_token,
-            claimed_by, finished_at)
+            claimed_by, finished_at, order_key, event_time)
         SELECT s.app_id, t.ids[CASE WHEN age > 60 * 86400 AND i % 50 = 0 THEN 1 ELSE 2 + i % {TOKENS_PER_APP - 1} END],
             CASE WHEN i % 200 = 0 THEN 'form' WHEN i % 7 = 0 THEN 'bulk' ELSE 'api' END,
             jsonb_build_object('idfa', dev, 'environment', 'production',
@@ -120,7 +124,8 @@ def load(n: int) -> None:
             CASE WHEN st IN ('failed', 'dead') THEN (ARRAY{FAILURES!r})[1 + i % {len(FAILURES)}] ELSE '' END,
             '', 20 + (i::bigint * 7919) % 400, false, h, now() - age * interval '1 second',
             now() - age * interval '1 second', '', '',
-            CASE WHEN st IN ('delivered', 'failed', 'dead') THEN now() - age * interval '1 second' END
+            CASE WHEN st IN ('delivered', 'failed', 'dead') THEN now() - age * interval '1 second' END,
+            s.app_id || ':' || dev, now() - age * interval '1 second'
         FROM (
             SELECT i, ({90 * 86400}::float * i / {n}) AS age, apps.ids[1 + i % {len(APPS)}] AS app_id,
                 upper(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-'
@@ -183,6 +188,7 @@ def measure(runs: int) -> list[str]:
     from events.models import App, Delivery, EventToken
     from events.roles import VIEWER, assign_role
 
+    User.objects.filter(username="bench-viewer").delete()  # from an earlier run (--reuse)
     user = User.objects.create_user("bench-viewer", password="x")
     assign_role(user, VIEWER)
     client = Client()

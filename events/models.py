@@ -475,4 +475,9 @@ class Preferences(models.Model):
 
 
 # The overview's rollups live with the reporting code; imported here so Django registers them.
-from events.reporting.models import LatencyRollup, OutcomeRollup  # noqa: E402, F401
+from events.reporting.models import (  # noqa: E402, F401
+    DailyLatencyRollup,
+    DailyOutcomeRollup,
+    LatencyRollup,
+    OutcomeRollup,
+)
