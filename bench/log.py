@@ -93,6 +93,13 @@ def load(n: int) -> None:
             " AND indexname NOT IN (SELECT conname FROM pg_constraint)"
         )
         indexes = cursor.fetchall()
+        # Statistics targets set on index expressions (migration 0401): recreated indexes lose them.
+        cursor.execute(
+            "SELECT c.relname, a.attnum, a.attstattarget FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+            " WHERE c.relname = ANY(%s) AND a.attstattarget > 0",
+            [[name for name, _ in indexes]],
+        )
+        targets = cursor.fetchall()
 
     for name, provider, platform in APPS:
         app = App.objects.create(name=name, provider=provider, platform=platform, app_key="4w565xzmb54d" * 2)
@@ -167,6 +174,10 @@ def load(n: int) -> None:
         GROUP BY 1, 2, 3, 4, 5
         """,  # noqa: S608
         *(definition for _, definition in indexes),
+        *(
+            f"ALTER INDEX {name} ALTER COLUMN {column} SET STATISTICS {target}"
+            for name, column, target in targets
+        ),
         "VACUUM ANALYZE",
     ]
     with connection.cursor() as cursor:
