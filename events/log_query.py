@@ -68,14 +68,17 @@ class SearchedText(Func):
 
     output_field = TextField()
 
-    def __init__(self) -> None:
+    def __init__(self, *, indexed: bool = True) -> None:
         super().__init__(F("device_id"), F("last_message"), F("params"))
+        # Not indexed: the same text, as an expression the trigram index does not match, so the
+        # planner cannot read the index for it (newest_matches walks the newest rows instead).
+        self.indexed = indexed
 
     def as_sql(self, compiler, connection, params_sql: str = "%s", **extra_context):
         compiled = [compiler.compile(expression) for expression in self.get_source_expressions()]
         (device_id, message, params), args = zip(*compiled, strict=True)
         sql = f"({device_id} || ' ' || {message} || ' ' || {params_sql % params})"
-        return sql, [arg for part in args for arg in part]
+        return sql if self.indexed else f"({sql} || '')", [arg for part in args for arg in part]
 
     def as_postgresql(self, compiler, connection, **extra_context):
         return self.as_sql(compiler, connection, "jsonb_path_query_array(%s, 'strict $.*')::text")
@@ -110,8 +113,9 @@ class Page:
     older: Cursor | None  # set when there are older rows: link with ?before=
 
 
-def filtered(filters: dict[str, Any]) -> QuerySet[Delivery]:
-    """The deliveries the cleaned filter form asks for (unordered)."""
+def filtered(filters: dict[str, Any], *, indexed_search: bool = True) -> QuerySet[Delivery]:
+    """The deliveries the cleaned filter form asks for (unordered); `indexed_search=False` for
+    a text search that must not read the trigram index (newest_matches)."""
     qs = Delivery.objects.all()
     for name, lookup in (("app", "app"), ("event", "event_token"), ("mmp", "app__provider")):
         if filters.get(name):
@@ -134,7 +138,7 @@ def filtered(filters: dict[str, Any]) -> QuerySet[Delivery]:
     if filters.get("q"):
         condition = search(filters["q"])
         if any(isinstance(child, tuple) and child[0] == TEXT_SEARCH for child in condition.children):
-            qs = qs.alias(_searched=SearchedText())
+            qs = qs.alias(_searched=SearchedText(indexed=indexed_search))
         qs = qs.filter(condition)
     return qs
 
@@ -153,15 +157,17 @@ def search(text: str) -> Q:
     return Q(**{TEXT_SEARCH: text})
 
 
-def page(qs: QuerySet[Delivery], *, before: Cursor | None = None, after: Cursor | None = None) -> Page:
+def page(filters: dict[str, Any], *, before: Cursor | None = None, after: Cursor | None = None) -> Page:
+    """The page of the filtered log past a cursor (the newest when there is none)."""
+    qs = filtered(filters)
     rows = None
     if after is None and "_searched" in qs.query.annotations:
-        rows = newest_matches(qs, before)
+        rows = newest_matches(filters, before)
     if rows is None:
         rows = list(page_query(qs, before=before, after=after))
     if after is not None:
         if len(rows) <= PAGE_SIZE:
-            return page(qs)  # reached the newest rows: show the first page, full
+            return page(filters)  # reached the newest rows: show the first page, full
         rows = rows[:PAGE_SIZE][::-1]
         return Page(rows, newer=Cursor.of(rows[0]), older=Cursor.of(rows[-1]))
     older = Cursor.of(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
@@ -170,9 +176,10 @@ def page(qs: QuerySet[Delivery], *, before: Cursor | None = None, after: Cursor 
     return Page(rows, newer=newer, older=older)
 
 
-def newest_matches(qs: QuerySet[Delivery], before: Cursor | None = None) -> list[Delivery] | None:
+def newest_matches(filters: dict[str, Any], before: Cursor | None = None) -> list[Delivery] | None:
     """The page when the newest PROBE_ROWS deliveries past the cursor hold a full page of it (and
-    one more row), else None: at most that many rows are read, whatever the planner estimates."""
+    one more row), else None: a walk of the time index that reads no further, whatever the
+    planner estimates (its text is not the indexed expression, so there is no other plan)."""
     window = Delivery.objects.all()
     if before is not None:
         window = window.filter(created_at__lte=before.created_at)
@@ -180,7 +187,8 @@ def newest_matches(qs: QuerySet[Delivery], before: Cursor | None = None) -> list
     if not edge:
         return None  # fewer rows than that: the whole query reads no more
     # Every match from the edge on is in the window: if they fill the page, it is the page.
-    rows = list(page_query(qs.filter(created_at__gte=edge[0]), before=before))
+    probe = filtered(filters, indexed_search=False).filter(created_at__gte=edge[0])
+    rows = list(page_query(probe, before=before))
     return rows if len(rows) > PAGE_SIZE else None
 
 
