@@ -11,8 +11,9 @@ warm-up; the table gives the median against its target: 50 ms for the log and th
 200 ms for the overview, and the export's time to its first row. Every query slower than 20 ms
 in a timed request is printed with its EXPLAIN (ANALYZE, BUFFERS).
 
-Bounded: each statement times out after STATEMENT_TIMEOUT and the whole run after --max-seconds
-(non-zero exit); it starts no process. Exit status 1 when a target is missed.
+Bounded: each measured statement times out after STATEMENT_TIMEOUT, the load's statements and
+the whole run after --max-seconds; a stuck run (or SIGTERM, or Ctrl-C) says why, drops its
+database and exits with status 2. It starts no process. Exit status 1 when a target is missed.
 """
 
 import argparse
@@ -54,13 +55,20 @@ def main() -> int:
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ["STATICFILES_STORAGE"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # no manifest
 
-    def stuck(signum, frame):
-        raise SystemExit(f"bench/log.py stopped after {args.max_seconds} s: a stuck run")
+    global DEADLINE
+    DEADLINE = time.monotonic() + args.max_seconds
 
-    signal.signal(signal.SIGALRM, stuck)
+    def stop(reason: str):
+        def handler(signum, frame):
+            raise Stopped(reason)
+
+        return handler
+
+    signal.signal(signal.SIGALRM, stop(f"stopped after --max-seconds {args.max_seconds}: a stuck run"))
+    signal.signal(signal.SIGTERM, stop("stopped by SIGTERM"))
     signal.alarm(args.max_seconds)
-    setup_django("http://127.0.0.1:9", recreate=not args.reuse)  # nothing is sent
     try:
+        setup_django("http://127.0.0.1:9", recreate=not args.reuse)  # nothing is sent
         from django.db import connection
 
         with connection.cursor() as cursor:
@@ -70,11 +78,29 @@ def main() -> int:
             load(args.deliveries)
             print(f"Loaded {args.deliveries:,} deliveries in {time.monotonic() - started:.0f} s", flush=True)
         missed = measure(args.runs)
+    except (Stopped, KeyboardInterrupt) as stopped:
+        print(
+            f"bench/log.py {stopped or 'stopped by Ctrl-C'}; nothing measured is reported.", file=sys.stderr
+        )
+        return 2
     finally:
         signal.alarm(0)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         if not args.keep:
             drop_database()
     return 1 if missed else 0
+
+
+class Stopped(Exception):
+    """The run was stopped: --max-seconds passed, or SIGTERM."""
+
+
+DEADLINE = float("inf")  # time.monotonic() by which the run ends (--max-seconds)
+
+
+def remaining_ms() -> int:
+    """What is left of --max-seconds: the load's statements time out with it on the server too."""
+    return max(int((DEADLINE - time.monotonic()) * 1000), 1)
 
 
 # --- Load ---------------------------------------------------------------------------------------
@@ -183,7 +209,8 @@ def load(n: int) -> None:
     with connection.cursor() as cursor:
         for sql in statements:
             started = time.monotonic()
-            cursor.execute("SET statement_timeout = 0")  # the load is bounded by --max-seconds
+            # Long, but bounded by --max-seconds on the server too (the alarm cannot stop a wait in C).
+            cursor.execute(f"SET statement_timeout = {remaining_ms()}")
             cursor.execute(sql)
             cursor.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
             print(f"  {' '.join(sql.split())[:60]}… {time.monotonic() - started:.1f} s", flush=True)
@@ -319,8 +346,11 @@ def drop_database() -> None:
 
     connections.close_all()
     base, name = os.environ["DATABASE_URL"].rsplit("/", 1)
+    if not name.endswith("_bench"):
+        return  # stopped before the bench database was named: nothing of this run to drop
     with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        # FORCE: a statement stopped on this side may still be running on the server.
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     print(f"Dropped {name}.")
 
 
