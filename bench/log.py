@@ -85,7 +85,7 @@ def main() -> int:
         return 2
     finally:
         signal.alarm(0)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not stop the clean-up
         if not args.keep:
             drop_database()
     return 1 if missed else 0
