@@ -20,11 +20,12 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from events.models import App, Delivery, Provider, Source, Status
 from events.reporting.models import DailyLatencyRollup, DailyOutcomeRollup, LatencyRollup, OutcomeRollup
@@ -38,7 +39,14 @@ LOG_TIME = "%Y-%m-%dT%H:%M"
 
 def log_url(filters: dict[str, str], **more: str) -> str:
     """The request log filtered to these deliveries."""
-    return reverse("log") + "?" + urlencode({**filters, **more})
+    return _log_path(get_script_prefix()) + "?" + urlencode({**filters, **more})
+
+
+@lru_cache(maxsize=8)
+def _log_path(script_prefix: str) -> str:
+    # The overview makes hundreds of these links (four per bar): the path is reversed once per
+    # script prefix (the one reverse() reads now), not for each.
+    return reverse("log")
 
 
 @dataclass(frozen=True)
@@ -176,7 +184,7 @@ class Figures:
             for reason, count in self.top_reasons(n)
         ]
 
-    @property
+    @cached_property  # read many times by the template, once the figures are complete
     def links(self) -> dict[str, str]:
         """The log of these deliveries: all of them, and those of each status group."""
         return {
