@@ -69,6 +69,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop("stopped by SIGTERM"))
     signal.alarm(args.max_seconds)
     try:
+        wait_for_postgres(os.environ["DATABASE_URL"])
         setup_django("http://127.0.0.1:9", recreate=not args.reuse)  # nothing is sent
         from django.db import connection
 
@@ -88,8 +89,27 @@ def main() -> int:
         signal.alarm(0)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not stop the clean-up
         if not args.keep:
-            drop_database()
+            try:
+                drop_database()
+            except Exception as exc:  # say so, without hiding why the run ended
+                print(f"bench/log.py could not drop its database: {exc}", file=sys.stderr)
     return 1 if missed else 0
+
+
+def wait_for_postgres(url: str, seconds: float = 120) -> None:
+    """A server busy with other clients ("too many clients") is waited for, up to `seconds`."""
+    import psycopg
+
+    base = url.rsplit("/", 1)[0]
+    waited_until = time.monotonic() + seconds
+    while True:
+        try:
+            psycopg.connect(base + "/postgres").close()
+            return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > waited_until:
+                raise Stopped(f"could not connect to PostgreSQL for {seconds:.0f} s: {exc}") from exc
+            time.sleep(2)
 
 
 class Stopped(Exception):
