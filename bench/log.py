@@ -11,8 +11,9 @@ warm-up; the table gives the median against its target: 50 ms for the log and th
 200 ms for the overview, and the export's time to its first row. Every query slower than 20 ms
 in a timed request is printed with its EXPLAIN (ANALYZE, BUFFERS).
 
-Bounded: each statement times out after STATEMENT_TIMEOUT and the whole run after --max-seconds
-(non-zero exit); it starts no process. Exit status 1 when a target is missed.
+Bounded: each measured statement times out after STATEMENT_TIMEOUT, the load's statements and
+the whole run after --max-seconds; a stuck run (or SIGTERM, or Ctrl-C) says why, drops its
+database and exits with status 2. It starts no process. Exit status 1 when a target is missed.
 """
 
 import argparse
@@ -21,12 +22,13 @@ import signal
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pipeline import setup_django  # noqa: E402
+from bench.setup import setup_django  # noqa: E402
 
 STATEMENT_TIMEOUT = "60s"
 SLOW_QUERY_MS = 20.0
@@ -43,6 +45,9 @@ def main() -> int:
     parser.add_argument("--deliveries", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="Keep the bench database afterwards.")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Measure the database kept by an earlier --keep run (no load)."
+    )
     parser.add_argument("--max-seconds", type=int, default=1800)
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -51,26 +56,72 @@ def main() -> int:
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ["STATICFILES_STORAGE"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # no manifest
 
-    def stuck(signum, frame):
-        raise SystemExit(f"bench/log.py stopped after {args.max_seconds} s: a stuck run")
+    global DEADLINE
+    DEADLINE = time.monotonic() + args.max_seconds
 
-    signal.signal(signal.SIGALRM, stuck)
+    def stop(reason: str):
+        def handler(signum, frame):
+            raise Stopped(reason)
+
+        return handler
+
+    signal.signal(signal.SIGALRM, stop(f"stopped after --max-seconds {args.max_seconds}: a stuck run"))
+    signal.signal(signal.SIGTERM, stop("stopped by SIGTERM"))
     signal.alarm(args.max_seconds)
-    setup_django("http://127.0.0.1:9")  # nothing is sent
     try:
+        wait_for_postgres(os.environ["DATABASE_URL"])
+        setup_django("http://127.0.0.1:9", recreate=not args.reuse)  # nothing is sent
         from django.db import connection
 
         with connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
         started = time.monotonic()
-        load(args.deliveries)
-        print(f"Loaded {args.deliveries:,} deliveries in {time.monotonic() - started:.0f} s", flush=True)
+        if not args.reuse:
+            load(args.deliveries)
+            print(f"Loaded {args.deliveries:,} deliveries in {time.monotonic() - started:.0f} s", flush=True)
         missed = measure(args.runs)
+    except (Stopped, KeyboardInterrupt) as stopped:
+        print(
+            f"bench/log.py {stopped or 'stopped by Ctrl-C'}; nothing measured is reported.", file=sys.stderr
+        )
+        return 2
     finally:
         signal.alarm(0)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not stop the clean-up
         if not args.keep:
-            drop_database()
+            try:
+                drop_database()
+            except Exception as exc:  # say so, without hiding why the run ended
+                print(f"bench/log.py could not drop its database: {exc}", file=sys.stderr)
     return 1 if missed else 0
+
+
+def wait_for_postgres(url: str, seconds: float = 120) -> None:
+    """A server busy with other clients ("too many clients") is waited for, up to `seconds`."""
+    import psycopg
+
+    base = url.rsplit("/", 1)[0]
+    waited_until = time.monotonic() + seconds
+    while True:
+        try:
+            psycopg.connect(base + "/postgres").close()
+            return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > waited_until:
+                raise Stopped(f"could not connect to PostgreSQL for {seconds:.0f} s: {exc}") from exc
+            time.sleep(2)
+
+
+class Stopped(Exception):
+    """The run was stopped: --max-seconds passed, or SIGTERM."""
+
+
+DEADLINE = float("inf")  # time.monotonic() by which the run ends (--max-seconds)
+
+
+def remaining_ms() -> int:
+    """What is left of --max-seconds: the load's statements time out with it on the server too."""
+    return max(int((DEADLINE - time.monotonic()) * 1000), 1)
 
 
 # --- Load ---------------------------------------------------------------------------------------
@@ -89,6 +140,13 @@ def load(n: int) -> None:
             " AND indexname NOT IN (SELECT conname FROM pg_constraint)"
         )
         indexes = cursor.fetchall()
+        # Statistics targets set on index expressions (migration 0401): recreated indexes lose them.
+        cursor.execute(
+            "SELECT c.relname, a.attnum, a.attstattarget FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+            " WHERE c.relname = ANY(%s) AND a.attstattarget > 0",
+            [[name for name, _ in indexes]],
+        )
+        targets = cursor.fetchall()
 
     for name, provider, platform in APPS:
         app = App.objects.create(name=name, provider=provider, platform=platform, app_key="4w565xzmb54d" * 2)
@@ -108,7 +166,7 @@ def load(n: int) -> None:
             app_id, event_token_id, source, params, environment, device_id_type, device_id, status,
             attempt_count, last_outcome, last_http_status, last_message, last_explanation,
             last_duration_ms, ambiguous, idempotency_key, created_at, updated_at, claim_token,
-            claimed_by, finished_at)
+            claimed_by, finished_at, order_key, event_time)
         SELECT s.app_id, t.ids[CASE WHEN age > 60 * 86400 AND i % 50 = 0 THEN 1 ELSE 2 + i % {TOKENS_PER_APP - 1} END],
             CASE WHEN i % 200 = 0 THEN 'form' WHEN i % 7 = 0 THEN 'bulk' ELSE 'api' END,
             jsonb_build_object('idfa', dev, 'environment', 'production',
@@ -120,7 +178,8 @@ def load(n: int) -> None:
             CASE WHEN st IN ('failed', 'dead') THEN (ARRAY{FAILURES!r})[1 + i % {len(FAILURES)}] ELSE '' END,
             '', 20 + (i::bigint * 7919) % 400, false, h, now() - age * interval '1 second',
             now() - age * interval '1 second', '', '',
-            CASE WHEN st IN ('delivered', 'failed', 'dead') THEN now() - age * interval '1 second' END
+            CASE WHEN st IN ('delivered', 'failed', 'dead') THEN now() - age * interval '1 second' END,
+            s.app_id || ':' || dev, now() - age * interval '1 second'
         FROM (
             SELECT i, ({90 * 86400}::float * i / {n}) AS age, apps.ids[1 + i % {len(APPS)}] AS app_id,
                 upper(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-'
@@ -161,13 +220,30 @@ def load(n: int) -> None:
         JOIN events_app a ON a.id = d.app_id
         GROUP BY 1, 2, 3, 4, 5
         """,  # noqa: S608
+        # The daily rows are the hourly ones added up by UTC day, as the engine keeps them.
+        """
+        INSERT INTO events_dailyoutcomerollup (day, app_id, provider, test, status, reason, deliveries, attempts)
+        SELECT (hour AT TIME ZONE 'UTC')::date, app_id, provider, test, status, reason, sum(deliveries),
+            sum(attempts)
+        FROM events_outcomerollup GROUP BY 1, 2, 3, 4, 5, 6
+        """,
+        """
+        INSERT INTO events_dailylatencyrollup (day, app_id, provider, test, bucket, attempts)
+        SELECT (hour AT TIME ZONE 'UTC')::date, app_id, provider, test, bucket, sum(attempts)
+        FROM events_latencyrollup GROUP BY 1, 2, 3, 4, 5
+        """,
         *(definition for _, definition in indexes),
+        *(
+            f"ALTER INDEX {name} ALTER COLUMN {column} SET STATISTICS {target}"
+            for name, column, target in targets
+        ),
         "VACUUM ANALYZE",
     ]
     with connection.cursor() as cursor:
         for sql in statements:
             started = time.monotonic()
-            cursor.execute("SET statement_timeout = 0")  # the load is bounded by --max-seconds
+            # Long, but bounded by --max-seconds on the server too (the alarm cannot stop a wait in C).
+            cursor.execute(f"SET statement_timeout = {remaining_ms()}")
             cursor.execute(sql)
             cursor.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
             print(f"  {' '.join(sql.split())[:60]}… {time.monotonic() - started:.1f} s", flush=True)
@@ -183,6 +259,7 @@ def measure(runs: int) -> list[str]:
     from events.models import App, Delivery, EventToken
     from events.roles import VIEWER, assign_role
 
+    User.objects.filter(username="bench-viewer").delete()  # from an earlier run (--reuse)
     user = User.objects.create_user("bench-viewer", password="x")
     assign_role(user, VIEWER)
     client = Client()
@@ -225,6 +302,8 @@ def measure(runs: int) -> list[str]:
         ("export: first row (all)", *timed(client, "/log/export.csv", runs, first_byte=True), LOG_TARGET_MS)
     )
     print(f"\nLoad average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if not rollups_match_a_recount():
+        missed.append("overview figures")
     print("\n| query | median ms | of which SQL | target ms | |\n|---|---:|---:|---:|---|")
     for name, median, sql_ms, _, target in rows:
         ok = median <= target
@@ -236,6 +315,25 @@ def measure(runs: int) -> list[str]:
         for sql, ms, plan in slow:
             print(f"--- {name}: a query of {ms:.1f} ms\n{sql}\n{plan}\n")
     return missed
+
+
+def rollups_match_a_recount() -> bool:
+    """The 90-day overview (daily rows, hourly edges) against a count of the delivery rows."""
+    from django.utils import timezone
+
+    from events.models import Delivery, Status
+    from events.reporting import figures
+
+    span = figures.custom(timezone.now() - timedelta(days=90), timezone.now())
+    overall = figures.report(span).overall
+    rows = Delivery.objects.filter(created_at__gte=span.start, created_at__lt=span.end)
+    counted = (rows.count(), rows.filter(status=Status.DELIVERED).count())
+    match = (overall.sends, overall.delivered) == counted
+    print(
+        f"Overview of {span.label}: {overall.sends:,} sends, {overall.delivered:,} delivered; "
+        f"the rows say {counted[0]:,} and {counted[1]:,}: {'match' if match else 'MISMATCH'}"
+    )
+    return match
 
 
 def timed(client, url: str, runs: int, *, first_byte: bool = False):
@@ -286,8 +384,6 @@ def fiftieth_page_cursor() -> str:
 
 
 def custom_overview() -> str:
-    from datetime import timedelta
-
     from django.utils import timezone
 
     now = timezone.now()
@@ -302,8 +398,11 @@ def drop_database() -> None:
 
     connections.close_all()
     base, name = os.environ["DATABASE_URL"].rsplit("/", 1)
+    if not name.endswith("_bench"):
+        return  # stopped before the bench database was named: nothing of this run to drop
     with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        # FORCE: a statement stopped on this side may still be running on the server.
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     print(f"Dropped {name}.")
 
 

@@ -58,7 +58,8 @@ def start_receiver(children: Children, latency_ms: float) -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def setup_django(base_url: str) -> None:
+def setup_django(base_url: str, *, recreate: bool = True) -> None:
+    """Django on the bench database: recreated unless `recreate` is false (a kept one measured again)."""
     os.environ.setdefault("SECRET_KEY", "bench")
     os.environ.setdefault("SECRETS_KEY", "bXlxsBLIH36pIUPZ6tYrF7b7mR0pV8wKc2XqHq5LQmA=")
     os.environ["DEBUG"] = "false"
@@ -71,7 +72,8 @@ def setup_django(base_url: str) -> None:
     database = os.environ.get("DATABASE_URL")
     if database:
         os.environ["DATABASE_URL"] = database.rstrip("/") + "_bench"
-        _create_postgres_database(os.environ["DATABASE_URL"])
+        if recreate:
+            _create_postgres_database(os.environ["DATABASE_URL"])
     else:
         path = ROOT / ".run" / f"bench-{RUN}.sqlite3"
         path.parent.mkdir(exist_ok=True)

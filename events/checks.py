@@ -104,3 +104,18 @@ def sqlite_version_problems(version: tuple[int, ...]) -> list[Error]:
             id="events.E009",
         )
     ]
+
+
+@register()
+def check_rollup_retention(app_configs, **kwargs):
+    # Ranges reaching past the hourly rows are read from the daily ones: those must outlive them.
+    if not 1 <= settings.ROLLUP_RETENTION_DAYS <= settings.ROLLUP_DAILY_RETENTION_DAYS:
+        return [
+            Error(
+                "ROLLUP_RETENTION_DAYS (hourly rollups) must be at least 1 and at most "
+                f"ROLLUP_DAILY_RETENTION_DAYS; they are {settings.ROLLUP_RETENTION_DAYS} "
+                f"and {settings.ROLLUP_DAILY_RETENTION_DAYS}.",
+                id="events.E020",
+            )
+        ]
+    return []

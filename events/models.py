@@ -449,9 +449,15 @@ class BulkSend(models.Model):
         return f"{self.filename} ({self.get_state_display()})"
 
 
-# A user's own settings live with the accounts code, and monitoring's tables (alert rules, canaries,
-# incidents, channels) with theirs; imported here so Django registers them.
+# A user's own settings live with the accounts code, monitoring's tables (alert rules, canaries,
+# incidents, channels), the overview's rollups and bulk resends with theirs; imported here so
+# Django registers them.
 from events.accounts.models import Preferences, SavedView  # noqa: E402, F401
 from events.monitoring.models import AlertChannel, AlertRules, Canary, Incident  # noqa: E402, F401
-from events.reporting.models import LatencyRollup, OutcomeRollup  # noqa: E402, F401
+from events.reporting.models import (  # noqa: E402, F401
+    DailyLatencyRollup,
+    DailyOutcomeRollup,
+    LatencyRollup,
+    OutcomeRollup,
+)
 from events.resend.models import BulkResend, ResendItem  # noqa: E402, F401

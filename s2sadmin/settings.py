@@ -281,6 +281,11 @@ RETENTION_BATCH = env.int("RETENTION_BATCH", default=1000)
 # Retention runs on a send worker: a run stops after this long (the next maintenance goes on), so
 # a large backlog costs a worker at most a few seconds a minute, never minutes of not sending.
 RETENTION_MAX_SECONDS = env.float("RETENTION_MAX_SECONDS", default=5)
+# The overview's rollups (events/reporting/) outlive the deliveries they count: hourly rows for
+# this many days (past RETENTION_DAYS: every hour the log still lists keeps its detail), then
+# only the daily rows, for ROLLUP_DAILY_RETENTION_DAYS. Purged by the same retention runs.
+ROLLUP_RETENTION_DAYS = env.int("ROLLUP_RETENTION_DAYS", default=92)
+ROLLUP_DAILY_RETENTION_DAYS = env.int("ROLLUP_DAILY_RETENTION_DAYS", default=731)
 
 # --- Monitoring: alert rules, incidents, channels, canaries (events/monitoring/) ----------
 # How often the send workers' maintenance runs the checks (at most once per interval overall).

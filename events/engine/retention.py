@@ -7,7 +7,9 @@ writable while it runs; a run stops after RETENTION_MAX_SECONDS and the next one
 
 Only final deliveries go (delivered, failed, dead): one still on its way is never dropped. Order
 marks whose newest time is past Adjust's 58 days go too: any event older than them is refused for
-its age anyway.
+its age anyway. Then the overview's rollups past their own retention, in the same batches and
+under the same time limit: hourly rows of days before ROLLUP_RETENTION_DAYS (whole UTC days, so
+the overview reads such days from their daily row), daily rows before ROLLUP_DAILY_RETENTION_DAYS.
 """
 
 import contextlib
@@ -24,6 +26,8 @@ from redis.exceptions import RedisError
 from events.engine import liveness, order_guard
 from events.engine.queues import send_queue
 from events.models import FINAL_STATUSES, Delivery, OrderMark
+from events.reporting import rollups
+from events.reporting.models import DailyLatencyRollup, DailyOutcomeRollup, LatencyRollup, OutcomeRollup
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +37,14 @@ class Purged:
     deliveries: int = 0
     attempts: int = 0
     order_marks: int = 0
+    rollup_rows: int = 0  # hourly and daily
     finished: bool = True
 
     def __str__(self) -> str:
         more = "" if self.finished else " (stopped at the time limit; the next run goes on)"
         return (
             f"{self.deliveries} deliveries, {self.attempts} attempts and {self.order_marks} order marks "
-            f"removed{more}"
+            f"removed, with {self.rollup_rows} rollup rows past their own retention{more}"
         )
 
 
@@ -75,7 +80,28 @@ def purge(
             break
     stale_marks = OrderMark.objects.filter(newest_event_time__lt=now - order_guard.MAX_AGE)
     purged.order_marks = stale_marks.delete()[0]
+    if purged.finished:
+        purged.finished = _purge_rollups(now, batch_size, deadline, purged)
     return purged
+
+
+def _purge_rollups(now: datetime, batch_size: int, deadline: float, purged: Purged) -> bool:
+    """Rollup rows past their retention, in batches; False when the time limit stopped it."""
+    hours, days = rollups.hourly_kept_since(now), rollups.daily_kept_since(now)
+    for old in (
+        OutcomeRollup.objects.filter(hour__lt=hours),
+        LatencyRollup.objects.filter(hour__lt=hours),
+        DailyOutcomeRollup.objects.filter(day__lt=days),
+        DailyLatencyRollup.objects.filter(day__lt=days),
+    ):
+        while ids := list(
+            old.values_list("pk", flat=True)[:batch_size]
+        ):  # its key's index leads with the time
+            purged.rollup_rows += old.model.objects.filter(pk__in=ids).delete()[0]
+            liveness.beat()
+            if time.monotonic() > deadline:
+                return False
+    return True
 
 
 def purge_job() -> str:

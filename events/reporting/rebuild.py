@@ -1,21 +1,22 @@
-"""Rebuild the hourly rollups from the rows still kept: for a database that had deliveries
-before the rollups existed (migration 0010), or to check them.
+"""Rebuild the hourly and daily rollups from the rows still kept: for a database that had
+deliveries before the rollups existed (migration 0010), or to check them.
 
 It counts as the send engine does (rollups.py): each attempt once, with the status it led to
 (the delivery's own status for its last attempt, retrying for the others), and each final
 delivery once, at its last attempt or, when none was made, on its own. It cannot know what the
-retention purge removed: rollups of hours whose rows were purged are left as they are, and only
-hours from `since` on are rebuilt. Run it with the send workers stopped: a delivery they finish
+retention purge removed: rollups of days whose rows were purged are left as they are, and only
+whole UTC days from the first midnight at or after `since` are rebuilt (hourly and daily rows
+alike: a day the purge has begun on keeps its counts). Run it with the send workers stopped: a delivery they finish
 while it reads could be counted twice.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 from django.db import transaction
 
 from events.models import FINAL_STATUSES, Attempt, Delivery, Outcome, Source, Status
-from events.reporting.models import LatencyRollup, OutcomeRollup
-from events.reporting.rollups import Finished, hour_of, record_attempts
+from events.reporting.models import DailyLatencyRollup, DailyOutcomeRollup, LatencyRollup, OutcomeRollup
+from events.reporting.rollups import Finished, day_of, record_attempts
 
 CHUNK = 5000
 # The delivery status each attempt outcome can end on.
@@ -24,12 +25,16 @@ ENDS[Outcome.RETRY] = {Status.DEAD, Status.FAILED}
 
 
 def rebuild(since: datetime) -> int:
-    """Replace the rollups of hours from `since`'s on with a count of the rows; returns deliveries read."""
-    start = hour_of(since)
+    """Replace the rollups of whole days from `since` on with a count of the rows; returns deliveries read."""
+    start = datetime.combine(day_of(since), time(), tzinfo=UTC)
+    start += timedelta(days=1) if start < since else timedelta()
+    day = start.date()
     read = 0
     with transaction.atomic():
         OutcomeRollup.objects.filter(hour__gte=start).delete()
         LatencyRollup.objects.filter(hour__gte=start).delete()
+        DailyOutcomeRollup.objects.filter(day__gte=day).delete()
+        DailyLatencyRollup.objects.filter(day__gte=day).delete()
         deliveries = Delivery.objects.filter(created_at__gte=start).exclude(source=Source.CANARY)
         deliveries = deliveries.select_related("app").order_by("pk")
         last_pk = 0

@@ -32,7 +32,7 @@ def log(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         before = log_query.Cursor.parse(request.GET.get("before"))
         after = log_query.Cursor.parse(request.GET.get("after"))
-        page = log_query.page(log_query.filtered(form.filters()), before=before, after=after)
+        page = log_query.page(form.filters(), before=before, after=after)
     else:  # say what is wrong rather than show rows the filters did not ask for
         page = log_query.Page([], None, None)
     filters = {k: v for k, v in request.GET.items() if k in form.fields and v}

@@ -1,6 +1,7 @@
 """The overview: how sending went in a time range, overall, per MMP and per app, read from the
 hourly rollups (events/reporting/); and how the queue is doing."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -37,5 +38,6 @@ def overview(request: HttpRequest) -> HttpResponse:
         "oldest": queue.oldest_waiting(),
         "paused_hosts": paused_hosts(),
         "now": timezone.now(),
+        "rollup_days": settings.ROLLUP_RETENTION_DAYS,
     }
     return render(request, "events/overview.html", context)

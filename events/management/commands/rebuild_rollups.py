@@ -9,8 +9,8 @@ from events.reporting.rebuild import rebuild
 
 class Command(BaseCommand):
     help = (
-        "Rebuild the overview's hourly rollups from the deliveries and attempts still kept "
-        "(after upgrading to the rollups, or to check them). Hours older than the kept rows stay."
+        "Rebuild the overview's hourly and daily rollups from the deliveries and attempts still kept "
+        "(after upgrading to the rollups, or to check them). Older days stay as they are."
     )
 
     def add_arguments(self, parser):
@@ -22,4 +22,6 @@ class Command(BaseCommand):
         days = options["days"] if options["days"] is not None else settings.RETENTION_DAYS
         since = timezone.now() - timedelta(days=days)
         read = rebuild(since)
-        self.stdout.write(f"Rollups rebuilt from {since:%Y-%m-%d %H:00} UTC: {read} deliveries read.")
+        self.stdout.write(
+            f"Rollups rebuilt for the whole UTC days since {since:%Y-%m-%d %H:%M}: {read} deliveries read."
+        )
