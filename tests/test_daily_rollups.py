@@ -159,7 +159,9 @@ def test_test_traffic_one_app_and_one_mmp_are_exact_too(adjust_app, tenjin_app):
 
 def test_thirty_days_read_the_daily_rows_and_the_hours_of_the_edge_days_only(adjust_app):
     fill([adjust_app], NOW - timedelta(days=40), NOW)
-    span = figures.preset("30d", NOW)
+    # A custom range (a preset's bars start at the reader's midnight: no partial first day).
+    span = figures.custom(NOW - timedelta(days=30), NOW, now=NOW)
+    assert span.start.hour == NOW.hour
     split = figures.Split.of(span.start, span.end)
     assert split.days == (span.start.date() + timedelta(days=1), NOW.date())
     assert split.hours == [
@@ -177,7 +179,7 @@ def test_thirty_days_read_the_daily_rows_and_the_hours_of_the_edge_days_only(adj
 
 
 def test_day_bars_are_utc_days(adjust_app):
-    span = figures.preset("30d", NOW)
+    span = figures.custom(NOW - timedelta(days=30), NOW, now=NOW)
     report = figures.report(span)
     assert len(report.bars) == 31  # the partial first and last days and the 29 between
     assert all(bar.start.hour == 0 for bar in report.bars[1:])
@@ -258,3 +260,24 @@ def test_the_rollup_retention_settings_are_checked(settings):
     assert "events.E020" in [problem.id for problem in run_checks()]
     settings.ROLLUP_RETENTION_DAYS = 30
     assert "events.E020" not in [problem.id for problem in run_checks()]
+
+
+def test_a_reader_in_another_zone_gets_local_days_from_the_hours_and_utc_days_past_them(adjust_app, settings):
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    settings.ROLLUP_RETENTION_DAYS = 35
+    fill([adjust_app], NOW - timedelta(days=60), NOW, every=timedelta(hours=3))
+    retention.purge(now=NOW)
+    # 30 days kept by the hour: bars from Paris midnight, added up from the hourly rows.
+    span = figures.preset("30d", NOW, paris)
+    assert not span.whole_days and not span.bars_are_utc_days
+    report = figures.report(span)
+    assert all(bar.start.astimezone(paris).hour == 0 for bar in report.bars)
+    assert_exact(report)
+    # Reaching past the hours kept: whole UTC days, whatever the zone, and the label says which.
+    older = figures.custom(NOW - timedelta(days=50), NOW - timedelta(days=40), paris, now=NOW)
+    assert older.whole_days and older.bars_are_utc_days
+    report = figures.report(older)
+    assert all(bar.start.hour == 0 and bar.start.tzinfo == UTC for bar in report.bars)
+    assert_exact(report)
