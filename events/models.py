@@ -237,6 +237,12 @@ class Delivery(models.Model):
     # event's own time where the MMP takes one, else when s2sadmin received it.
     order_key = models.CharField(max_length=320, blank=True)
     event_time = models.DateTimeField(null=True, blank=True)
+    # The latest values an attempt's answer carried (each attempt keeps its own).
+    # SKAdNetwork values the MMP's answer carried (Adjust, iOS 14+): fine 0-63, coarse
+    # low/medium/high, lock window; the backend passes them on to the app.
+    skan_fine_value = models.PositiveSmallIntegerField(null=True, blank=True)
+    skan_coarse_value = models.CharField(max_length=10, blank=True)
+    skan_lock_window = models.BooleanField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -261,6 +267,12 @@ class Delivery(models.Model):
                 name="delivery_order_pending",
                 condition=models.Q(status__in=PENDING_STATUSES),
             ),
+            # The log's SKAN filter: only the deliveries whose answer carried SKAN values, in time order.
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="delivery_skan_time",
+                condition=models.Q(skan_fine_value__isnull=False) | ~models.Q(skan_coarse_value=""),
+            ),
             # The search box's trigram index is PostgreSQL-only, so it lives in migration 0009 alone.
         ]
 
@@ -274,6 +286,14 @@ class Delivery(models.Model):
     @property
     def is_test(self) -> bool:
         return self.source == Source.FORM
+
+    @property
+    def has_skan(self) -> bool:
+        return (
+            self.skan_fine_value is not None
+            or bool(self.skan_coarse_value)
+            or self.skan_lock_window is not None
+        )
 
 
 class Attempt(models.Model):
@@ -297,6 +317,11 @@ class Attempt(models.Model):
     mmp_message = models.TextField(blank=True)
     explanation = models.TextField(blank=True)
     error = models.TextField(blank=True, help_text="What went wrong on the network, if anything.")
+    # SKAdNetwork values the MMP's answer carried (Adjust, iOS 14+): fine 0-63, coarse
+    # low/medium/high, lock window; the backend passes them on to the app.
+    skan_fine_value = models.PositiveSmallIntegerField(null=True, blank=True)
+    skan_coarse_value = models.CharField(max_length=10, blank=True)
+    skan_lock_window = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["delivery", "number"]

@@ -31,10 +31,12 @@ LOST_CLAIM = " This worker had lost its claim meanwhile; another attempt was sch
 ATTEMPT_FIELDS = [
     "started_at", "finished_at", "outcome", "ambiguous", "mmp_message", "explanation", "response_status",
     "response_headers", "response_body", "response_truncated", "duration_ms", "error", "request_headers",
+    "skan_fine_value", "skan_coarse_value", "skan_lock_window",
 ]  # fmt: skip
 DELIVERY_FIELDS = [
     "ambiguous", "status", "next_attempt_at", "finished_at", "last_outcome", "last_http_status",
     "last_message", "last_explanation", "last_duration_ms", "updated_at",
+    "skan_fine_value", "skan_coarse_value", "skan_lock_window",
 ]  # fmt: skip
 
 
@@ -200,6 +202,12 @@ def _decide(item: Finished, now: datetime) -> None:
     if error is not None:
         attempt.error = masker.text(error.message)
         attempt.duration_ms = error.duration_ms
+    if verdict.skan:
+        # The delivery keeps the latest values an answer carried; an answer without any keeps them.
+        for target in (attempt, delivery):
+            target.skan_fine_value = verdict.skan.fine_value
+            target.skan_coarse_value = verdict.skan.coarse_value
+            target.skan_lock_window = verdict.skan.lock_window
 
     status = decision.status
     # Once an attempt may have been recorded, the delivery stays marked: later ones may duplicate it.
