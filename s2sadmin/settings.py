@@ -1,10 +1,12 @@
 """Settings, all read from the environment (see .env.example); strict outside DEBUG."""
 
+import ipaddress
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = BASE_DIR / ".run"
@@ -148,7 +150,8 @@ SERVED_OVER_HTTPS = env.bool("SERVED_OVER_HTTPS", default=not DEBUG and not TEST
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SERVED_OVER_HTTPS)
 # The health check (load balancers probe it over http) and the emulator (a local stand-in for the
 # MMPs, reached by this server's own workers) answer on http too.
-SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^emulator/"]
+# /ready/ and /metrics are probed and scraped inside the network, often over plain http too.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^metrics$", r"^emulator/"]
 # Behind a proxy that terminates TLS, set this so Django knows the request came over https.
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -279,6 +282,19 @@ RETENTION_BATCH = env.int("RETENTION_BATCH", default=1000)
 # Retention runs on a send worker: a run stops after this long (the next maintenance goes on), so
 # a large backlog costs a worker at most a few seconds a minute, never minutes of not sending.
 RETENTION_MAX_SECONDS = env.float("RETENTION_MAX_SECONDS", default=5)
+
+# --- /metrics (events/metrics/) ----------------------------------------------------------
+# A scraper shows `Authorization: Bearer <METRICS_TOKEN>` or comes from one of these addresses or
+# networks (comma-separated, e.g. 10.0.0.0/8); with neither set, /metrics answers 403 to everyone.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=[])
+for _network in METRICS_ALLOWED_ADDRESSES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_ADDRESSES: {_network!r} is not an address or network."
+        ) from _exc
 
 # --- The MMP emulator ---------------------------------------------------------------------
 EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=DEBUG)

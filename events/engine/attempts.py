@@ -19,6 +19,7 @@ from django.utils import timezone
 from events.engine import order_guard, retry_policy
 from events.engine.queues import enqueue_retry
 from events.engine.rows import update_rows
+from events.metrics import counters as metric_counters
 from events.models import Attempt, Delivery, Outcome, Status
 from events.providers import Verdict, get_provider
 from events.reporting import rollups
@@ -165,6 +166,17 @@ def record(finished: list[Finished]) -> Recorded:
         rollups.record_attempts(
             rollups.step(d, d.status, reason=d.last_message, duration_ms=d.last_duration_ms) for d in held
         )
+    # /metrics counts the batch from here, after it committed (events/metrics/counters.py).
+    metric_counters.count(
+        metric_counters.Step(
+            item.prepared.delivery.app.name,
+            item.prepared.delivery.app.provider,
+            item.prepared.delivery.status if item.prepared.delivery.pk in held_ids else "lost_claim",
+            outcome=item.prepared.attempt.outcome,
+            duration_ms=item.prepared.attempt.duration_ms,
+        )
+        for item in finished
+    )
     for delivery in deliveries:
         statuses[delivery.pk] = delivery.status if delivery.pk in held_ids else "lost_claim"
     for delivery in held:
@@ -248,6 +260,8 @@ def retry_without_sending(delivery: Delivery, explanation: str) -> str:
         )
         if held and status != Status.RETRYING:  # gave up: a delivery finished, nothing sent
             rollups.record_attempts([rollups.step(delivery, status, sent=False)])
+    if held:
+        metric_counters.count([metric_counters.Step(delivery.app.name, delivery.app.provider, status)])
     if status == Status.RETRYING:
         enqueue_retry(delivery.pk, decision.delay)
     return status
@@ -268,6 +282,8 @@ def finish_without_sending(delivery: Delivery, explanation: str, status: Status 
         )
         if held:
             rollups.record_attempts([rollups.step(delivery, status, sent=False)])
+    if held:
+        metric_counters.count([metric_counters.Step(delivery.app.name, delivery.app.provider, status)])
     return status
 
 
