@@ -499,5 +499,7 @@ class Preferences(models.Model):
         return f"{self.user} ({self.time_zone})"
 
 
-# The overview's rollups live with the reporting code; imported here so Django registers them.
+# The overview's rollups live with the reporting code, the result callbacks' rows with the
+# callbacks package; imported here so Django registers them.
+from events.callbacks.models import Callback, CallbackAttempt, CallbackEndpoint  # noqa: E402, F401
 from events.reporting.models import LatencyRollup, OutcomeRollup  # noqa: E402, F401

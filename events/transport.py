@@ -4,6 +4,7 @@ of the configured MMP base URLs. Failures become a TransportError with a short r
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -149,9 +150,17 @@ def _host_header(url: str) -> str:
     return host if parts.port in (None, default_port) else f"{host}:{parts.port}"
 
 
-def send(request: OutboundRequest) -> HttpAnswer:
+def send(
+    request: OutboundRequest, *, destination_problem: Callable[[str], str | None] | None = None
+) -> HttpAnswer:
+    """Send the request: by default only to a configured MMP host; a caller posting elsewhere (the
+    result callbacks) passes its own check, which names what is wrong with the URL or says None."""
     host = urlsplit(request.url).hostname or "?"
-    if _origin(request.url) not in allowed_origins():
+    if destination_problem is not None:
+        problem = destination_problem(request.url)
+        if problem:
+            raise TransportError("not_allowed", f"Refused to connect to {host}: {problem}")
+    elif _origin(request.url) not in allowed_origins():
         raise TransportError(
             "not_allowed",
             f"Refused to connect to {host}: it is not one of the configured MMP hosts.",

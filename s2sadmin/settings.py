@@ -215,9 +215,13 @@ CACHES = {
 }
 
 SEND_QUEUE = "sends"
+# Result callbacks (events/callbacks/) have a queue of their own: a slow receiver never holds up
+# the MMP sends. A worker listing `sends callbacks` takes sends first (RQ's queue order).
+CALLBACK_QUEUE = "callbacks"
 RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300},
     SEND_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300},
+    CALLBACK_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
 }
 RQ = {
     # Non-forking and preloaded: a fork per job is ~10x slower here and cannot keep the
@@ -283,11 +287,20 @@ RETENTION_BATCH = env.int("RETENTION_BATCH", default=1000)
 # a large backlog costs a worker at most a few seconds a minute, never minutes of not sending.
 RETENTION_MAX_SECONDS = env.float("RETENTION_MAX_SECONDS", default=5)
 
+# --- Result callbacks (events/callbacks/) ----------------------------------------------------
+# Seconds before try 2, 3, ...; after the last one the callback has failed.
+CALLBACK_BACKOFF = env.list("CALLBACK_BACKOFF", cast=float, default=[10, 60, 300, 1800, 7200, 21600])
+# Callback URLs on private, loopback or link-local addresses (and plain http to them) are refused
+# unless this is set: for a receiver inside your own network.
+CALLBACK_ALLOW_PRIVATE_ADDRESSES = env.bool("CALLBACK_ALLOW_PRIVATE_ADDRESSES", default=False)
+
 # --- /metrics (events/metrics/) ----------------------------------------------------------
 # A scraper shows `Authorization: Bearer <METRICS_TOKEN>` or comes from one of these addresses or
 # networks (comma-separated, e.g. 10.0.0.0/8); with neither set, /metrics answers 403 to everyone.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=[])
+# Queues whose depth /metrics shows besides the send queue's.
+EXTRA_METRIC_QUEUES = [CALLBACK_QUEUE]
 for _network in METRICS_ALLOWED_ADDRESSES:
     try:
         ipaddress.ip_network(_network, strict=False)

@@ -16,11 +16,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from events.callbacks import outbox as callback_outbox
 from events.engine import order_guard, retry_policy
 from events.engine.queues import enqueue_retry
 from events.engine.rows import update_rows
 from events.metrics import counters as metric_counters
-from events.models import Attempt, Delivery, Outcome, Status
+from events.models import FINAL_STATUSES, Attempt, Delivery, Outcome, Status
 from events.providers import Verdict, get_provider
 from events.reporting import rollups
 from events.secrets import Masker
@@ -166,6 +167,11 @@ def record(finished: list[Finished]) -> Recorded:
         rollups.record_attempts(
             rollups.step(d, d.status, reason=d.last_message, duration_ms=d.last_duration_ms) for d in held
         )
+        # Result callbacks: outbox rows in this transaction, enqueued once it has committed.
+        callback_ids = callback_outbox.add_results(
+            (d.pk, d.app_id) for d in held if d.status in FINAL_STATUSES
+        )
+    callback_outbox.enqueue(callback_ids)
     # /metrics counts the batch from here, after it committed (events/metrics/counters.py).
     metric_counters.count(
         metric_counters.Step(
@@ -258,8 +264,11 @@ def retry_without_sending(delivery: Delivery, explanation: str) -> str:
             last_explanation=" ".join(part for part in (explanation, decision.note) if part),
             updated_at=now,
         )
+        callback_ids = []
         if held and status != Status.RETRYING:  # gave up: a delivery finished, nothing sent
             rollups.record_attempts([rollups.step(delivery, status, sent=False)])
+            callback_ids = callback_outbox.add_results([(delivery.pk, delivery.app_id)])
+    callback_outbox.enqueue(callback_ids)
     if held:
         metric_counters.count([metric_counters.Step(delivery.app.name, delivery.app.provider, status)])
     if status == Status.RETRYING:
@@ -280,8 +289,11 @@ def finish_without_sending(delivery: Delivery, explanation: str, status: Status 
             last_explanation=explanation,
             updated_at=now,
         )
+        callback_ids = []
         if held:
             rollups.record_attempts([rollups.step(delivery, status, sent=False)])
+            callback_ids = callback_outbox.add_results([(delivery.pk, delivery.app_id)])
+    callback_outbox.enqueue(callback_ids)
     if held:
         metric_counters.count([metric_counters.Step(delivery.app.name, delivery.app.provider, status)])
     return status

@@ -21,12 +21,15 @@ from redis.exceptions import RedisError
 from rq import worker_registration
 
 import events.engine.jobs  # noqa: F401  (imported up front so every job finds it loaded)
+from events.callbacks import outbox as callback_outbox
 from events.engine import liveness
 from events.engine.liveness import BEAT_EVERY_SECONDS, RECONCILE_LOCK, RETENTION_LOCK, liveness_ttl
 from events.engine.reconciler import reconcile
 from events.engine.retention import enqueue_purge
 
 log = logging.getLogger(__name__)
+
+CALLBACK_SWEEP_LOCK = "s2sadmin:lock:callback-sweep"
 
 
 class SendWorker(rq.SimpleWorker):
@@ -85,6 +88,7 @@ class SendWorker(rq.SimpleWorker):
             return
         self.reconcile_if_due()
         self.schedule_retention_if_due()
+        self.requeue_callbacks_if_due()
 
     def _take_lock(self, name: str, seconds: float) -> bool:
         """At most once per `seconds` across all workers; a Redis restart frees it at once."""
@@ -106,6 +110,19 @@ class SendWorker(rq.SimpleWorker):
                 log.info("Reconciler: %s", report)
         finally:
             close_old_connections()
+
+    def requeue_callbacks_if_due(self) -> None:
+        """Result callbacks whose job was lost go on their queue again (events/callbacks/outbox.py)."""
+        if not self._take_lock(CALLBACK_SWEEP_LOCK, settings.RECONCILE_INTERVAL - 1):
+            return
+        close_old_connections()
+        try:
+            requeued = callback_outbox.requeue_stale()
+        except Exception:  # maintenance must never stop the worker
+            log.exception("The callback sweep failed; it runs again at the next maintenance")
+        else:
+            if requeued:
+                log.info("Callback sweep: %d callbacks enqueued again", requeued)
 
     def schedule_retention_if_due(self) -> None:
         if not self._take_lock(RETENTION_LOCK, settings.RETENTION_INTERVAL):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("ready/", ready, name="ready"),
     path("metrics", metrics, name="metrics"),
     path("api/v1/", api_urls()),
+    path("manage/apps/<int:pk>/callback/", include("events.callbacks.urls")),
     path("manage/", include("events.urls.manage")),
     path("bulk/", include("events.urls.bulk")),
     path("manage/api-keys/", include("events.urls.api_keys")),
