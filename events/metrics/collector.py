@@ -126,7 +126,7 @@ class S2SCollector(Collector):
 
 
 def queue_names() -> list[str]:
-    return [settings.SEND_QUEUE, *getattr(settings, "EXTRA_METRIC_QUEUES", [])]
+    return [settings.SEND_QUEUE, *settings.EXTRA_METRIC_QUEUES]
 
 
 def live_send_workers(connection) -> int:

@@ -48,19 +48,26 @@ def readiness() -> Readiness:
     _check_database(result)
     connection = _redis()
     try:
+        _check_redis(connection, result)
+    finally:
+        connection.connection_pool.disconnect()  # a pool of its own per probe: leave nothing open
+    return result
+
+
+def _check_redis(connection: redis.Redis, result: Readiness) -> None:
+    try:
         connection.ping()
     except (redis.RedisError, OSError) as exc:
         result.fail("redis", f"Redis is unreachable: {exc}")
         # Workers and the scheduler are known only through Redis: not checked, not blamed.
         result.checks["workers"] = result.checks["scheduler"] = "not checked: Redis is unreachable"
-        return result
+        return
     result.ok("redis")
     try:
         _check_workers(connection, result)
         _check_scheduler(connection, result)
     except (redis.RedisError, OSError) as exc:  # Redis went away between the checks
         result.fail("redis", f"Redis stopped answering: {exc}")
-    return result
 
 
 def _check_database(result: Readiness) -> None:
