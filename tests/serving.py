@@ -1,6 +1,9 @@
 """Real server processes for the tests that serve for real: gunicorn and RQ workers started as
 the README's "Running for real" says, against the test database and Redis."""
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -38,14 +41,14 @@ def gunicorn(log: Path, port: int | None = None, **env: str) -> Iterator[str]:
             env=serving_env(**env),
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: _answers(f"{url}/health/"), 30, f"gunicorn never answered; its log: {log}", server)
         yield url
     finally:
-        server.terminate()
-        server.wait(20)
+        stop(server)
 
 
 @contextmanager
@@ -65,6 +68,8 @@ def rq_worker(log: Path, *queues: str, scheduler: bool = True, **env: str) -> It
             env=serving_env(**env),
             stdout=output,
             stderr=subprocess.STDOUT,
+            # A group of its own: RQ's scheduler is a forked child, which must not outlive the test.
+            start_new_session=True,
         )
     try:
         yield worker
@@ -73,14 +78,15 @@ def rq_worker(log: Path, *queues: str, scheduler: bool = True, **env: str) -> It
 
 
 def stop(process: subprocess.Popen) -> None:
-    """SIGTERM, as a supervisor stops it: a worker finishes its job and signs off from Redis."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    """SIGTERM, as a supervisor stops it: the worker stops its scheduler (which releases its lock)
+    and signs off from Redis. Then SIGKILL for anything left in its group, such as a scheduler
+    whose worker could not stop it: nothing outlives the test."""
+    process.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(5)
 
 
 def wait_until(condition, seconds: float, message: str, process: subprocess.Popen | None = None):

@@ -47,11 +47,19 @@ def test_a_live_worker_with_its_scheduler_makes_it_ready_and_stopping_it_does_no
             "failed": [],
             "checks": {"database": "ok", "redis": "ok", "workers": "ok: 1 alive", "scheduler": "ok"},
         }
+        # RQ registers the worker and takes the scheduler's lock before it installs its signal
+        # handlers; a SIGTERM in between kills it unannounced (then it counts until its TTL).
+        # Stopped as a supervisor would stop a running worker: once it waits for work.
+        wait_until(lambda: idle_worker(redis_conn), 30, "the worker never waited for work")
     assert worker.returncode is not None
     # A stopped worker signs off and releases the scheduler's lock: not ready at once.
     status, body = ready(client)
     assert status == 503
     assert body["failed"] == ["workers", "scheduler"]
+
+
+def idle_worker(connection) -> bool:
+    return any(connection.hget(key, "state") == b"idle" for key in connection.keys("rq:worker:*"))
 
 
 def test_a_worker_without_the_scheduler_is_not_enough(client, redis_conn, tmp_path):

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from redis.exceptions import RedisError
 from rq import worker_registration
+from rq.exceptions import StopRequested
 
 import events.engine.jobs  # noqa: F401  (imported up front so every job finds it loaded)
 from events.callbacks import outbox as callback_outbox
@@ -103,6 +104,8 @@ class SendWorker(rq.SimpleWorker):
         close_old_connections()
         try:
             report = reconcile()
+        except StopRequested:  # a SIGTERM while it ran: the worker stops, as asked
+            raise
         except Exception:  # maintenance must never stop the worker
             log.exception("The reconciler failed; it runs again at the next maintenance")
         else:
@@ -118,6 +121,8 @@ class SendWorker(rq.SimpleWorker):
         close_old_connections()
         try:
             requeued = callback_outbox.requeue_stale()
+        except StopRequested:
+            raise
         except Exception:  # maintenance must never stop the worker
             log.exception("The callback sweep failed; it runs again at the next maintenance")
         else:
