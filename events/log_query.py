@@ -137,6 +137,7 @@ def filtered(filters: dict[str, Any], *, indexed_search: bool = True) -> QuerySe
         if filters.get(name):
             qs = qs.filter(**{name: filters[name]})
     qs = qs.filter(_http(filters.get("http") or ""))
+    qs = qs.filter(_skan(filters.get("skan") or ""))
     if filters.get("since"):
         qs = qs.filter(created_at__gte=filters["since"])
     if filters.get("until"):
@@ -267,6 +268,28 @@ def export_rows(filters: dict[str, Any], chunk_size: int = EXPORT_CHUNK) -> Iter
 
 def newest_first(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:
     return qs.order_by("-created_at", "-id")
+
+
+# The log's SKAN filter: the answer carried SKAN values (any, or this coarse value), or none.
+SKAN_CHOICES = (
+    ("with", "with SKAN values"),
+    ("without", "without SKAN values"),
+    ("low", "coarse value low"),
+    ("medium", "coarse value medium"),
+    ("high", "coarse value high"),
+)
+# The condition of the delivery_skan_time index: "with" walks only those rows, newest first.
+HAS_SKAN = Q(skan_fine_value__isnull=False) | ~Q(skan_coarse_value="")
+
+
+def _skan(value: str) -> Q:
+    if value == "with":
+        return HAS_SKAN
+    if value == "without":
+        return ~HAS_SKAN
+    if value in ("low", "medium", "high"):
+        return HAS_SKAN & Q(skan_coarse_value=value)
+    return Q()
 
 
 def _http(value: str) -> Q:

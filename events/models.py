@@ -240,6 +240,12 @@ class Delivery(models.Model):
     # event's own time where the MMP takes one, else when s2sadmin received it.
     order_key = models.CharField(max_length=320, blank=True)
     event_time = models.DateTimeField(null=True, blank=True)
+    # The latest values an attempt's answer carried (each attempt keeps its own).
+    # SKAdNetwork values the MMP's answer carried (Adjust, iOS 14+): fine 0-63, coarse
+    # low/medium/high, lock window; the backend passes them on to the app.
+    skan_fine_value = models.PositiveSmallIntegerField(null=True, blank=True)
+    skan_coarse_value = models.CharField(max_length=10, blank=True)
+    skan_lock_window = models.BooleanField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -264,6 +270,12 @@ class Delivery(models.Model):
                 name="delivery_order_pending",
                 condition=models.Q(status__in=PENDING_STATUSES),
             ),
+            # The log's SKAN filter: only the deliveries whose answer carried SKAN values, in time order.
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="delivery_skan_time",
+                condition=models.Q(skan_fine_value__isnull=False) | ~models.Q(skan_coarse_value=""),
+            ),
             # The search box's trigram index is PostgreSQL-only, so it lives in migration 0009 alone.
         ]
 
@@ -281,6 +293,14 @@ class Delivery(models.Model):
     @property
     def is_canary(self) -> bool:
         return self.source == Source.CANARY
+
+    @property
+    def has_skan(self) -> bool:
+        return (
+            self.skan_fine_value is not None
+            or bool(self.skan_coarse_value)
+            or self.skan_lock_window is not None
+        )
 
 
 class Attempt(models.Model):
@@ -304,6 +324,11 @@ class Attempt(models.Model):
     mmp_message = models.TextField(blank=True)
     explanation = models.TextField(blank=True)
     error = models.TextField(blank=True, help_text="What went wrong on the network, if anything.")
+    # SKAdNetwork values the MMP's answer carried (Adjust, iOS 14+): fine 0-63, coarse
+    # low/medium/high, lock window; the backend passes them on to the app.
+    skan_fine_value = models.PositiveSmallIntegerField(null=True, blank=True)
+    skan_coarse_value = models.CharField(max_length=10, blank=True)
+    skan_lock_window = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["delivery", "number"]
@@ -450,9 +475,10 @@ class BulkSend(models.Model):
 
 
 # A user's own settings live with the accounts code, monitoring's tables (alert rules, canaries,
-# incidents, channels), the overview's rollups and bulk resends with theirs; imported here so
-# Django registers them.
+# incidents, channels), the overview's rollups, bulk resends and the result callbacks' rows with
+# theirs; imported here so Django registers them.
 from events.accounts.models import Preferences, SavedView  # noqa: E402, F401
+from events.callbacks.models import Callback, CallbackAttempt, CallbackEndpoint  # noqa: E402, F401
 from events.monitoring.models import AlertChannel, AlertRules, Canary, Incident  # noqa: E402, F401
 from events.reporting.models import (  # noqa: E402, F401
     DailyLatencyRollup,

@@ -11,6 +11,7 @@ import ipaddress
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -169,10 +170,21 @@ def _host_header(url: str) -> str:
     return host if parts.port in (None, default_port) else f"{host}:{parts.port}"
 
 
-def send(request: OutboundRequest, wire: requests.PreparedRequest | None = None) -> HttpAnswer:
-    """Send `request` (already prepared as `wire`, from prepare_once, or prepared here)."""
+def send(
+    request: OutboundRequest,
+    wire: requests.PreparedRequest | None = None,
+    *,
+    destination_problem: Callable[[str], str | None] | None = None,
+) -> HttpAnswer:
+    """Send the request (already prepared as `wire`, from prepare_once, or prepared here): by
+    default only to a configured MMP host; a caller posting elsewhere (the result callbacks)
+    passes its own check, which names what is wrong with the URL or says None."""
     host = urlsplit(request.url).hostname or "?"
-    if _origin(request.url) not in allowed_origins():
+    if destination_problem is not None:
+        problem = destination_problem(request.url)
+        if problem:
+            raise TransportError("not_allowed", f"Refused to connect to {host}: {problem}")
+    elif _origin(request.url) not in allowed_origins():
         raise TransportError(
             "not_allowed",
             f"Refused to connect to {host}: it is not one of the configured MMP hosts.",

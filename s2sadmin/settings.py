@@ -1,10 +1,12 @@
 """Settings, all read from the environment (see .env.example); strict outside DEBUG."""
 
+import ipaddress
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = BASE_DIR / ".run"
@@ -125,7 +127,7 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "media/"  # never served publicly: files are read by the jobs and the owner's views
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -148,7 +150,8 @@ SERVED_OVER_HTTPS = env.bool("SERVED_OVER_HTTPS", default=not DEBUG and not TEST
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SERVED_OVER_HTTPS)
 # The health check (load balancers probe it over http) and the emulator (a local stand-in for the
 # MMPs, reached by this server's own workers) answer on http too.
-SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^emulator/"]
+# /ready/ and /metrics are probed and scraped inside the network, often over plain http too.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^metrics$", r"^emulator/"]
 # Behind a proxy that terminates TLS, set this so Django knows the request came over https.
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -212,9 +215,13 @@ CACHES = {
 }
 
 SEND_QUEUE = "sends"
+# Result callbacks (events/callbacks/) have a queue of their own: a slow receiver never holds up
+# the MMP sends. A worker listing `sends callbacks` takes sends first (RQ's queue order).
+CALLBACK_QUEUE = "callbacks"
 RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300},
     SEND_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300},
+    CALLBACK_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
 }
 RQ = {
     # Non-forking and preloaded: a fork per job is ~10x slower here and cannot keep the
@@ -300,6 +307,28 @@ SITE_URL = env.str("SITE_URL", default="").rstrip("/")
 # Webhook channels may reach private, loopback and link-local addresses (and over plain http):
 # off, so a channel cannot be pointed at this network's own services.
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+
+# --- Result callbacks (events/callbacks/) ----------------------------------------------------
+# Seconds before try 2, 3, ...; after the last one the callback has failed.
+CALLBACK_BACKOFF = env.list("CALLBACK_BACKOFF", cast=float, default=[10, 60, 300, 1800, 7200, 21600])
+# Callback URLs on private, loopback or link-local addresses (and plain http to them) are refused
+# unless this is set: for a receiver inside your own network.
+CALLBACK_ALLOW_PRIVATE_ADDRESSES = env.bool("CALLBACK_ALLOW_PRIVATE_ADDRESSES", default=False)
+
+# --- /metrics (events/metrics/) ----------------------------------------------------------
+# A scraper shows `Authorization: Bearer <METRICS_TOKEN>` or comes from one of these addresses or
+# networks (comma-separated, e.g. 10.0.0.0/8); with neither set, /metrics answers 403 to everyone.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=[])
+# Queues whose depth /metrics shows besides the send queue's.
+EXTRA_METRIC_QUEUES = [CALLBACK_QUEUE]
+for _network in METRICS_ALLOWED_ADDRESSES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_ADDRESSES: {_network!r} is not an address or network."
+        ) from _exc
 
 # --- The MMP emulator ---------------------------------------------------------------------
 EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=DEBUG)

@@ -27,6 +27,10 @@ GET = {
     "password_change": (302, 200, 200, 200),
     "time_zone": (302, 200, 200, 200),
     "health": (200, 200, 200, 200),
+    # Probes answer anyone, without a session: no worker runs during this walk, so not ready.
+    "ready": (503, 503, 503, 503),
+    # A token or an allowed address, never a session: neither is set in the tests, so refused.
+    "metrics": (403, 403, 403, 403),
     "emulator:adjust_event": (400, 400, 400, 400),
     "emulator:adjust_gdpr_forget_device": (405, 405, 405, 405),
     "emulator:tenjin_event": (401, 401, 401, 401),
@@ -112,6 +116,11 @@ GET = {
     "alert_channel_test": (302, 405, 405, 405),
     "alert_channel_delete": (302, 405, 405, 405),
     "app_alerts": (302, 403, 403, 200),
+    "callback_endpoint": (302, 403, 403, 200),
+    "callback_endpoint_save": (302, 405, 405, 405),
+    "callback_endpoint_rotate": (302, 405, 405, 405),
+    "callback_endpoint_deactivate": (302, 405, 405, 405),
+    "callback_endpoint_reactivate": (302, 405, 405, 405),
 }
 # POST (anonymous, viewer, marketer): who is refused; None where the role may post.
 POST_REFUSED = {
@@ -137,6 +146,8 @@ POST_REFUSED = {
             "api_key_create", "api_key_revoke",
             "incident_acknowledge", "incident_mute", "incident_unmute", "alert_channel_create",
             "alert_channel_test", "alert_channel_delete", "app_alerts",
+            "callback_endpoint_save", "callback_endpoint_rotate",
+            "callback_endpoint_deactivate", "callback_endpoint_reactivate",
         )
     },
 }  # fmt: skip

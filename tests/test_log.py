@@ -280,6 +280,9 @@ def test_the_results_fragment_is_the_table_alone(reader, adjust_app):
         ({"event": True}, "delivery_event_time"),
         ({"status": "failed"}, "delivery_status_time"),
         ({"q": IDFA}, "delivery_device_time"),
+        # Only the deliveries whose answer carried SKAN values are in this partial index.
+        ({"skan": "with"}, "delivery_skan_time"),
+        ({"skan": "high"}, "delivery_skan_time"),
     ],
 )
 def test_filtered_pages_are_read_through_their_index(adjust_app, filters, index):

@@ -97,11 +97,21 @@ def full_run(
     from events.resend.preview import preview
 
     preview(owner, Delivery.objects.values_list("pk", flat=True))  # a bulk resend, previewed
+
+    from events.callbacks.models import CallbackEndpoint
+    from events.callbacks.signing import new_secret
+
+    callback_secret = new_secret()
+    CallbackEndpoint.objects.create(
+        app=adjust_app, url="https://backend.example.com/results", secret=callback_secret
+    )
     return [
         SLACK_URL,
         SIGNING_SECRET,
         *(adjust_app.app_key, ADJUST_SECURITY_TOKEN, TENJIN_SDK_KEY, APPSFLYER_S2S_TOKEN, SINGULAR_SDK_KEY),
         raw_api_key,
+        callback_secret,
+        callback_secret.removeprefix("whsec_"),
     ]
 
 
@@ -125,7 +135,10 @@ def test_no_page_shows_a_secret_to_any_role_after_a_full_run(
         urls = [r.url(ids) for r in url_walk.routes()] + url_walk.admin_urls(ids)
         for url in filter(None, urls):
             response = client.get(url)
-            assert response.status_code < 500, f"{url} as {user.username}: {response.status_code}"
+            # /ready/ answers 503 by design here: no worker runs during this walk.
+            assert response.status_code < 500 or url == "/ready/", (
+                f"{url} as {user.username}: {response.status_code}"
+            )
             assert_no_secret(body_of(response), f"{url} as {user.username}", secrets)
             opened += 1
     assert opened > 40

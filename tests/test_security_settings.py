@@ -151,8 +151,16 @@ def test_a_post_without_the_csrf_token_is_refused_on_every_form(admin):
 
 
 URL_WORDS = re.compile(r"url|host|endpoint|domain|webhook|callback_uri|server", re.I)
-# Written by s2sadmin itself, never through a form: what an attempt was sent to.
-RECORDS = {("events", "attempt", "url")}
+# Written by s2sadmin itself, never through a form: what an attempt (or a callback's try) was sent
+# to, and which endpoint a callback belongs to.
+RECORDS = {
+    ("events", "attempt", "url"),
+    ("events", "callbackattempt", "url"),
+    ("events", "callback", "endpoint"),
+}
+# The one destination a user sets on purpose (issue 11: result callbacks): an admin's URL, checked
+# by events.callbacks.destinations when saved and before every try (see the test below).
+CHECKED_DESTINATIONS = {("events", "callbackendpoint", "url")}
 
 
 def test_no_model_field_holds_a_destination_a_user_could_set():
@@ -163,7 +171,27 @@ def test_no_model_field_holds_a_destination_a_user_could_set():
         if isinstance(field, models.Field)
         and (isinstance(field, models.URLField) or URL_WORDS.search(field.name))
     ]
-    assert set(fields) <= RECORDS, fields
+    assert set(fields) <= RECORDS | CHECKED_DESTINATIONS, fields
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:6379/",
+        "https://10.0.0.5/x",
+        "http://[::1]/x",
+        "https://user:pass@example.com/x",
+        "ftp://example.com/x",
+    ],
+)
+def test_the_user_set_destination_refuses_private_and_odd_urls(url, settings):
+    from events.callbacks.forms import CallbackEndpointForm
+
+    settings.CALLBACK_ALLOW_PRIVATE_ADDRESSES = False
+    form = CallbackEndpointForm({"url": url})
+    assert not form.is_valid()
+    assert form.errors["url"]
 
 
 def form_classes() -> list[type[forms.BaseForm]]:

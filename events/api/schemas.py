@@ -60,6 +60,15 @@ class BatchOut(Schema):
     results: list[ItemOut]
 
 
+class SkanOut(Schema):
+    """SKAdNetwork values from the MMP's answer, to pass on to the app's
+    updatePostbackConversionValue; null fields were not in the answer."""
+
+    fine_value: int | None = Field(None, description="The fine conversion value, 0-63.")
+    coarse_value: str | None = Field(None, description="low, medium or high.")
+    lock_window: bool | None = None
+
+
 class AttemptOut(Schema):
     number: int
     started_at: datetime
@@ -70,6 +79,7 @@ class AttemptOut(Schema):
     explanation: str
     error: str
     duration_ms: float | None
+    skan: SkanOut | None = Field(None, description="SKAdNetwork values in this attempt's answer, if any.")
 
 
 class DeliveryOut(Schema):
@@ -87,6 +97,9 @@ class DeliveryOut(Schema):
     last_message: str
     last_explanation: str
     last_response_body: str
+    skan: SkanOut | None = Field(
+        None, description="The latest SKAdNetwork values an answer carried (Adjust, iOS); null for none."
+    )
     attempts: list[AttemptOut]
 
 

@@ -11,7 +11,9 @@ Its public face, for the dashboard, the API, bulk sends and the commands:
 - `paused_hosts`: the MMP hosts whose sends are paused, why and until when (limits.py).
 
 Inside, imports run one way: workers -> jobs, reconciler, retention -> queues, order_guard,
-retry_policy, liveness -> providers, transport, models.
+retry_policy, liveness -> providers, transport, models. Below the engine too: attempts writes the
+result callbacks' outbox rows (events/callbacks/outbox.py) and counts each batch for /metrics
+(events/metrics/counters.py); neither imports the engine.
 """
 
 from events.engine.jobs import send_deliveries

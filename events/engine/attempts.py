@@ -17,10 +17,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from events.callbacks import outbox as callback_outbox
 from events.engine import order_guard, retry_policy
 from events.engine.queues import enqueue_retry
 from events.engine.rows import insert_rows, update_rows
-from events.models import Attempt, Delivery, Outcome, Status
+from events.metrics import counters as metric_counters
+from events.models import FINAL_STATUSES, Attempt, Delivery, Outcome, Status
 from events.providers import Verdict, get_provider
 from events.reporting import rollups
 from events.secrets import Masker
@@ -34,10 +36,12 @@ LOST_CLAIM = " This worker had lost its claim meanwhile; another attempt was sch
 ATTEMPT_FIELDS = [
     "started_at", "finished_at", "outcome", "ambiguous", "mmp_message", "explanation", "response_status",
     "response_headers", "response_body", "response_truncated", "duration_ms", "error", "request_headers",
+    "skan_fine_value", "skan_coarse_value", "skan_lock_window",
 ]  # fmt: skip
 DELIVERY_FIELDS = [
     "ambiguous", "status", "next_attempt_at", "finished_at", "last_outcome", "last_http_status",
     "last_message", "last_explanation", "last_duration_ms", "updated_at",
+    "skan_fine_value", "skan_coarse_value", "skan_lock_window",
 ]  # fmt: skip
 
 
@@ -164,6 +168,22 @@ def record(finished: list[Finished]) -> Recorded:
         rollups.record_attempts(
             rollups.step(d, d.status, reason=d.last_message, duration_ms=d.last_duration_ms) for d in held
         )
+        # Result callbacks: outbox rows in this transaction, enqueued once it has committed.
+        callback_ids = callback_outbox.add_results(
+            (d.pk, d.app_id) for d in held if d.status in FINAL_STATUSES
+        )
+    callback_outbox.enqueue(callback_ids)
+    # /metrics counts the batch from here, after it committed (events/metrics/counters.py).
+    metric_counters.count(
+        metric_counters.Step(
+            item.prepared.delivery.app.name,
+            item.prepared.delivery.app.provider,
+            item.prepared.delivery.status if item.prepared.delivery.pk in held_ids else "lost_claim",
+            outcome=item.prepared.attempt.outcome,
+            duration_ms=item.prepared.attempt.duration_ms,
+        )
+        for item in finished
+    )
     for delivery in deliveries:
         statuses[delivery.pk] = delivery.status if delivery.pk in held_ids else "lost_claim"
     for delivery in held:
@@ -201,6 +221,12 @@ def _decide(item: Finished, now: datetime) -> None:
     if error is not None:
         attempt.error = masker.text(error.message)
         attempt.duration_ms = error.duration_ms
+    if verdict.skan:
+        # The delivery keeps the latest values an answer carried; an answer without any keeps them.
+        for target in (attempt, delivery):
+            target.skan_fine_value = verdict.skan.fine_value
+            target.skan_coarse_value = verdict.skan.coarse_value
+            target.skan_lock_window = verdict.skan.lock_window
 
     status = decision.status
     # Once an attempt may have been recorded, the delivery stays marked: later ones may duplicate it.
@@ -239,8 +265,13 @@ def retry_without_sending(delivery: Delivery, explanation: str) -> str:
             last_explanation=" ".join(part for part in (explanation, decision.note) if part),
             updated_at=now,
         )
+        callback_ids = []
         if held and status != Status.RETRYING:  # gave up: a delivery finished, nothing sent
             rollups.record_attempts([rollups.step(delivery, status, sent=False)])
+            callback_ids = callback_outbox.add_results([(delivery.pk, delivery.app_id)])
+    callback_outbox.enqueue(callback_ids)
+    if held:
+        metric_counters.count([metric_counters.Step(delivery.app.name, delivery.app.provider, status)])
     if status == Status.RETRYING:
         enqueue_retry(delivery.pk, decision.delay)
     return status
@@ -259,8 +290,13 @@ def finish_without_sending(delivery: Delivery, explanation: str, status: Status 
             last_explanation=explanation,
             updated_at=now,
         )
+        callback_ids = []
         if held:
             rollups.record_attempts([rollups.step(delivery, status, sent=False)])
+            callback_ids = callback_outbox.add_results([(delivery.pk, delivery.app_id)])
+    callback_outbox.enqueue(callback_ids)
+    if held:
+        metric_counters.count([metric_counters.Step(delivery.app.name, delivery.app.provider, status)])
     return status
 
 

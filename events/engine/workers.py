@@ -20,8 +20,10 @@ from django.conf import settings
 from django.db import close_old_connections
 from redis.exceptions import RedisError
 from rq import worker_registration
+from rq.exceptions import StopRequested
 
 import events.engine.jobs  # noqa: F401  (imported up front so every job finds it loaded)
+from events.callbacks import outbox as callback_outbox
 from events.engine import liveness
 from events.engine.liveness import (
     ALERT_CHECK_LOCK,
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 # Monitoring reads the engine (liveness, pauses), so the engine names its job by dotted path.
 ALERT_CHECKS_JOB = "events.monitoring.jobs.run_checks"
+CALLBACK_SWEEP_LOCK = "s2sadmin:lock:callback-sweep"
 
 
 class SendWorker(rq.SimpleWorker):
@@ -96,6 +99,7 @@ class SendWorker(rq.SimpleWorker):
         self.reconcile_if_due()
         self.schedule_retention_if_due()
         self.schedule_alert_checks_if_due()
+        self.requeue_callbacks_if_due()
 
     def _take_lock(self, name: str, seconds: float) -> bool:
         """At most once per `seconds` across all workers; a Redis restart frees it at once."""
@@ -110,6 +114,8 @@ class SendWorker(rq.SimpleWorker):
         close_old_connections()
         try:
             report = reconcile()
+        except StopRequested:  # a SIGTERM while it ran: the worker stops, as asked
+            raise
         except Exception:  # maintenance must never stop the worker
             log.exception("The reconciler failed; it runs again at the next maintenance")
         else:
@@ -117,6 +123,21 @@ class SendWorker(rq.SimpleWorker):
                 log.info("Reconciler: %s", report)
         finally:
             close_old_connections()
+
+    def requeue_callbacks_if_due(self) -> None:
+        """Result callbacks whose job was lost go on their queue again (events/callbacks/outbox.py)."""
+        if not self._take_lock(CALLBACK_SWEEP_LOCK, settings.RECONCILE_INTERVAL - 1):
+            return
+        close_old_connections()
+        try:
+            requeued = callback_outbox.requeue_stale()
+        except StopRequested:
+            raise
+        except Exception:  # maintenance must never stop the worker
+            log.exception("The callback sweep failed; it runs again at the next maintenance")
+        else:
+            if requeued:
+                log.info("Callback sweep: %d callbacks enqueued again", requeued)
 
     def schedule_retention_if_due(self) -> None:
         if not self._take_lock(RETENTION_LOCK, settings.RETENTION_INTERVAL):

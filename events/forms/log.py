@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from events.log_query import STATUS_GROUPS
+from events.log_query import SKAN_CHOICES, STATUS_GROUPS
 from events.models import App, Environment, EventToken, Provider, Source, Status
 
 PERIODS = {
@@ -58,6 +58,7 @@ class LogFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "200, 4xx, none", "size": 11}),
     )
     source = forms.ChoiceField(choices=_blank(Source.choices), required=False)
+    skan = forms.ChoiceField(choices=_blank(SKAN_CHOICES), required=False, label="SKAN")
     environment = forms.ChoiceField(choices=_blank(Environment.choices), required=False)
     tests = forms.ChoiceField(
         choices=[("", "included"), ("exclude", "left out")], required=False, label="Test traffic"

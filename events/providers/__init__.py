@@ -1,7 +1,7 @@
 from events.models import App, Provider
 from events.providers.adjust import AdjustProvider
 from events.providers.appsflyer import AppsFlyerProvider
-from events.providers.base import EventInvalid, FieldSpec, MMPProvider, ValidEvent, Verdict
+from events.providers.base import EventInvalid, FieldSpec, MMPProvider, SkanValues, ValidEvent, Verdict
 from events.providers.singular import SingularProvider
 from events.providers.tenjin import TenjinProvider
 
@@ -18,4 +18,13 @@ def get_provider(app_or_name: App | str) -> MMPProvider:
     return PROVIDERS[name]
 
 
-__all__ = ["PROVIDERS", "EventInvalid", "FieldSpec", "MMPProvider", "ValidEvent", "Verdict", "get_provider"]
+__all__ = [
+    "PROVIDERS",
+    "EventInvalid",
+    "FieldSpec",
+    "MMPProvider",
+    "SkanValues",
+    "ValidEvent",
+    "Verdict",
+    "get_provider",
+]

@@ -3,6 +3,7 @@
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from django.utils import timezone
 from events.models import App, Environment, EventToken
 from events.providers import adjust_ids, adjust_time
 from events.providers.adjust_answers import ADJUST_ANSWERS, classify_adjust
+from events.providers.adjust_skan import skan_values
 from events.providers.answers import transport_verdict
 from events.providers.base import EventFields, FieldSpec, MMPProvider, ValidEvent, Verdict
 from events.providers.common import (
@@ -238,7 +240,9 @@ class AdjustProvider(MMPProvider):
         )
 
     def classify(self, answer: HttpAnswer) -> Verdict:
-        return classify_adjust(answer)
+        verdict = classify_adjust(answer)
+        skan = skan_values(answer)
+        return replace(verdict, skan=skan) if skan else verdict
 
     def classify_error(self, error: TransportError) -> Verdict:
         return transport_verdict(error, "ADJUST_BASE_URL")

@@ -47,6 +47,20 @@ class ValidEvent:
 
 
 @dataclass(frozen=True)
+class SkanValues:
+    """SKAdNetwork values an MMP's answer carried for an iOS app (Adjust's skadn_* keys): the fine
+    conversion value (0-63), the coarse one (low, medium, high) and whether to lock the window.
+    Each may be missing; the backend passes them on to the app's updatePostbackConversionValue."""
+
+    fine_value: int | None = None
+    coarse_value: str = ""
+    lock_window: bool | None = None
+
+    def __bool__(self) -> bool:
+        return self.fine_value is not None or bool(self.coarse_value) or self.lock_window is not None
+
+
+@dataclass(frozen=True)
 class Verdict:
     outcome: Outcome
     # The MMP's own words (e.g. "Device not found"), and what they mean for a marketer.
@@ -56,6 +70,8 @@ class Verdict:
     ambiguous: bool = False
     # Seconds the MMP asked us to wait (Retry-After on 429), if it said.
     retry_after: float | None = None
+    # SKAdNetwork values in the answer, for the MMPs that send them (None: none in this answer).
+    skan: SkanValues | None = None
 
 
 @dataclass(frozen=True)

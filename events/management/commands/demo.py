@@ -72,7 +72,14 @@ class Command(BaseCommand):
                 f"==> Starting a worker (with the scheduler) and the web server; logs in {logs}/"
             )
             commands = {
-                "worker": [*manage, "rqworker", settings.SEND_QUEUE, "default", "--with-scheduler"],
+                "worker": [
+                    *manage,
+                    "rqworker",
+                    settings.SEND_QUEUE,
+                    settings.CALLBACK_QUEUE,
+                    "default",
+                    "--with-scheduler",
+                ],
                 "web server": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
             }
             for name, command in commands.items():

@@ -9,6 +9,7 @@ from cryptography.fernet import InvalidToken
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from events.callbacks.models import CallbackEndpoint
 from events.models import App, SecurityToken
 from events.secrets import Ciphertext, fernet
 
@@ -20,11 +21,21 @@ SECRET_FIELDS = (
         "value",
         lambda row: f"security token {row['label']!r} of app {row['app__name']!r} (id {row['pk']})",
     ),
+    (
+        CallbackEndpoint,
+        "secret",
+        lambda row: f"the result callback's signing secret of app {row['app__name']!r} (id {row['pk']})",
+    ),
 )
+# The columns each model's rows are named by in a message.
+NAMED_BY = {App: ("name",), SecurityToken: ("app__name", "label"), CallbackEndpoint: ("app__name",)}
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt every app key and security token under the first SECRETS_KEY (for key rotation)."
+    help = (
+        "Re-encrypt every app key, security token and callback signing secret under the first "
+        "SECRETS_KEY (for key rotation)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -37,7 +48,7 @@ class Command(BaseCommand):
         unreadable = []
         with transaction.atomic():
             for model, field, describe in SECRET_FIELDS:
-                extra = ("app__name", "label") if model is SecurityToken else ("name",)
+                extra = NAMED_BY[model]
                 rows = model.objects.select_for_update().values("pk", field, *extra)
                 rotated[model] = []
                 for row in rows:
