@@ -296,11 +296,19 @@ class Delivery(models.Model):
 
     @property
     def has_skan(self) -> bool:
-        return (
-            self.skan_fine_value is not None
-            or bool(self.skan_coarse_value)
-            or self.skan_lock_window is not None
-        )
+        return skan_values(self) is not None
+
+
+def skan_values(row: "Delivery | Attempt") -> dict | None:
+    """The SKAdNetwork values a delivery's (or an attempt's) answer carried, as the API and the
+    result callbacks give them; None when it carried none."""
+    if row.skan_fine_value is None and not row.skan_coarse_value and row.skan_lock_window is None:
+        return None
+    return {
+        "fine_value": row.skan_fine_value,
+        "coarse_value": row.skan_coarse_value or None,
+        "lock_window": row.skan_lock_window,
+    }
 
 
 class Attempt(models.Model):

@@ -6,7 +6,7 @@ from ninja import Status
 from events.api import api, idempotency
 from events.api.schemas import AttemptOut, BatchOut, DeliveryOut, ErrorOut, EventBatchIn, EventIn
 from events.ingest import ItemResult, ingest
-from events.models import Attempt, Delivery
+from events.models import Attempt, Delivery, skan_values
 
 
 @api.post(
@@ -70,21 +70,10 @@ def get_delivery(request, delivery_id: int):
             "last_message": delivery.last_message,
             "last_explanation": delivery.last_explanation,
             "last_response_body": attempts[-1].response_body if attempts else "",
-            "skan": skan_of(delivery),
-            "attempts": [{**_attempt_fields(a), "skan": skan_of(a)} for a in attempts],
+            "skan": skan_values(delivery),
+            "attempts": [{**_attempt_fields(a), "skan": skan_values(a)} for a in attempts],
         },
     )
-
-
-def skan_of(row: Delivery | Attempt) -> dict | None:
-    """The SKAN values of a delivery or an attempt row, or None when its answer carried none."""
-    if row.skan_fine_value is None and not row.skan_coarse_value and row.skan_lock_window is None:
-        return None
-    return {
-        "fine_value": row.skan_fine_value,
-        "coarse_value": row.skan_coarse_value or None,
-        "lock_window": row.skan_lock_window,
-    }
 
 
 def _attempt_fields(attempt: Attempt) -> dict:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from events.models import Attempt, Delivery
+from events.models import Attempt, Delivery, skan_values
 
 EVENT_TYPE = "delivery.finished"
 
@@ -31,19 +31,9 @@ def result_of(delivery: Delivery) -> dict[str, Any]:
             # The MMP's own words, and what they mean.
             "mmp_message": delivery.last_message,
             "explanation": delivery.last_explanation,
-            "skan": skan(delivery),
+            "skan": skan_values(delivery),
             "attempts": [_attempt(a) for a in attempts],
         },
-    }
-
-
-def skan(row: Delivery | Attempt) -> dict[str, Any] | None:
-    if row.skan_fine_value is None and not row.skan_coarse_value and row.skan_lock_window is None:
-        return None
-    return {
-        "fine_value": row.skan_fine_value,
-        "coarse_value": row.skan_coarse_value or None,
-        "lock_window": row.skan_lock_window,
     }
 
 
@@ -58,7 +48,7 @@ def _attempt(attempt: Attempt) -> dict[str, Any]:
         "explanation": attempt.explanation,
         "error": attempt.error,
         "duration_ms": attempt.duration_ms,
-        "skan": skan(attempt),
+        "skan": skan_values(attempt),
     }
 
 
