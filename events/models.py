@@ -244,7 +244,8 @@ class Delivery(models.Model):
     # SKAdNetwork values the MMP's answer carried (Adjust, iOS 14+): fine 0-63, coarse
     # low/medium/high, lock window; the backend passes them on to the app.
     skan_fine_value = models.PositiveSmallIntegerField(null=True, blank=True)
-    skan_coarse_value = models.CharField(max_length=10, blank=True)
+    # A default in the database too: rows loaded by SQL (benchmarks, imports) need not name it.
+    skan_coarse_value = models.CharField(max_length=10, blank=True, default="", db_default="")
     skan_lock_window = models.BooleanField(null=True, blank=True)
 
     class Meta:
@@ -335,7 +336,8 @@ class Attempt(models.Model):
     # SKAdNetwork values the MMP's answer carried (Adjust, iOS 14+): fine 0-63, coarse
     # low/medium/high, lock window; the backend passes them on to the app.
     skan_fine_value = models.PositiveSmallIntegerField(null=True, blank=True)
-    skan_coarse_value = models.CharField(max_length=10, blank=True)
+    # A default in the database too: rows loaded by SQL (benchmarks, imports) need not name it.
+    skan_coarse_value = models.CharField(max_length=10, blank=True, default="", db_default="")
     skan_lock_window = models.BooleanField(null=True, blank=True)
 
     class Meta:

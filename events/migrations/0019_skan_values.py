@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='attempt',
             name='skan_coarse_value',
-            field=models.CharField(blank=True, max_length=10),
+            field=models.CharField(blank=True, db_default='', default='', max_length=10),
         ),
         migrations.AddField(
             model_name='attempt',
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='delivery',
             name='skan_coarse_value',
-            field=models.CharField(blank=True, max_length=10),
+            field=models.CharField(blank=True, db_default='', default='', max_length=10),
         ),
         migrations.AddField(
             model_name='delivery',
