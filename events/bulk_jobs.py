@@ -23,6 +23,7 @@ from events.engine import liveness
 from events.ingest import Catalogue, save
 from events.models import BulkSend, Delivery, Environment, Status
 from events.reporting import rollups
+from events.reporting.progress import ProgressBar
 
 log = logging.getLogger(__name__)
 State = BulkSend.State
@@ -269,7 +270,7 @@ def _save_progress(bulk: BulkSend, state: str, **fields: Any) -> bool:
 
 
 @dataclass
-class Progress:
+class Progress(ProgressBar):
     """Where a bulk's deliveries stand, for the live progress bar."""
 
     total: int  # rows to send: the valid rows while queueing, then the rows queued
@@ -286,24 +287,9 @@ class Progress:
     def remaining(self) -> int:
         return max(0, self.total - self.delivered - self.failed)
 
-    def percent(self, count: int) -> float:
-        return round(100 * count / self.total, 1) if self.total else 0.0
-
     @property
-    def delivered_percent(self) -> float:
-        return self.percent(self.delivered)
-
-    @property
-    def failed_percent(self) -> float:
-        return self.percent(self.failed)
-
-    @property
-    def in_flight_percent(self) -> float:
-        return self.percent(self.in_flight)
-
-    @property
-    def finished_percent(self) -> int:
-        return int(self.percent(self.delivered + self.failed))
+    def bar_total(self) -> int:
+        return self.total
 
 
 def progress(bulk: BulkSend) -> Progress:

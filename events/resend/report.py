@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 
 from events.models import Delivery, Environment, Provider, Status
+from events.reporting.progress import ProgressBar
 from events.resend.models import BulkResend, ResendItem
 from events.resend.plan import RULE_LABELS
 
@@ -100,7 +101,7 @@ def _groups(items, kind_field: str) -> dict[str, list[RuleGroup]]:
 
 
 @dataclass
-class Progress:
+class Progress(ProgressBar):
     """Where a started bulk resend stands: its items, and the deliveries it set going."""
 
     total: int
@@ -123,20 +124,9 @@ class Progress:
     def sent(self) -> int:
         return self.queued + self.retried
 
-    def percent(self, count: int) -> float:
-        return round(100 * count / self.sent, 1) if self.sent else 0.0
-
     @property
-    def delivered_percent(self) -> float:
-        return self.percent(self.delivered)
-
-    @property
-    def failed_percent(self) -> float:
-        return self.percent(self.failed)
-
-    @property
-    def in_flight_percent(self) -> float:
-        return self.percent(self.in_flight)
+    def bar_total(self) -> int:
+        return self.sent
 
     @property
     def finished_percent(self) -> int:
