@@ -110,10 +110,11 @@ def test_the_plans_the_newest_rows_walk_the_time_index_a_rare_text_reads_the_tri
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
-@pytest.mark.parametrize(("text", "walk"), [("B-12", True), (RARE, False)])
-def test_the_whole_table_is_read_as_the_newest_rows_say(table, text, walk):
-    """B-12 is seen 11 times among the newest 1,000 rows: walk the time index on. RARE is not
-    seen there: read it through the trigram index, whatever the planner would estimate."""
+@pytest.mark.parametrize(("text", "walk"), [("B-12", True), ("invalid", True), (RARE, False)])
+def test_the_whole_table_is_read_as_the_newest_rows_and_a_sample_say(table, text, walk):
+    """B-12 is seen 11 times among the newest 1,000 rows: walk the time index on. 'Invalid' is
+    not seen there but is in one older row in ten, as a sample of the whole table says: walk too.
+    RARE is seen in neither: read it through the trigram index, whatever the planner estimates."""
     setting = "enable_bitmapscan" if walk else "enable_indexscan"
     with CaptureQueriesContext(connection) as queries:
         page = log_query.page({"q": text})
@@ -137,3 +138,19 @@ def test_the_searched_expression_keeps_finer_statistics(db):
             "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'delivery_search_trgm'::regclass"
         )
         assert cursor.fetchall() == [(1000,)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's TABLESAMPLE")
+def test_the_sample_counts_the_share_among_the_rows_the_other_filters_keep(table, tenjin_app):
+    """One row in ten is 'Invalid' among the older rows (about 7.5% of the table): common. Among
+    the rows of an app that has none, it is not; RARE (0.1%) is rare everywhere. A sample of the
+    table is read, never the table: its plan is a sample scan."""
+    assert log_query.common_in_sample({"q": "invalid"})
+    assert not log_query.common_in_sample({"q": "invalid", "app": tenjin_app})
+    assert not log_query.common_in_sample({"q": RARE})
+    with CaptureQueriesContext(connection) as queries:
+        log_query.common_in_sample({"q": "invalid"})
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + queries.captured_queries[-1]["sql"])
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Sample Scan on events_delivery" in plan and "Seq Scan" not in plan, plan
