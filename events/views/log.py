@@ -16,6 +16,7 @@ from events.models import Delivery
 from events.resend.plan import max_deliveries
 from events.views.common import require_perm
 from events.views.console import SEND_PERM
+from events.views.log_rows import log_rows
 
 CSV_COLUMNS = (
     *("delivery_id", "created_at", "app", "event", "event_token", "source", "test", "environment"),
@@ -39,6 +40,7 @@ def log(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
+        "rows": log_rows(page.rows),
         "filters": urlencode(filters),
         "first_page": not (request.GET.get("before") or request.GET.get("after")),
         "filter_items": sorted(filters.items()),
