@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -154,3 +155,34 @@ def test_the_sample_counts_the_share_among_the_rows_the_other_filters_keep(table
         cursor.execute("EXPLAIN " + queries.captured_queries[-1]["sql"])
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "Sample Scan on events_delivery" in plan and "Seq Scan" not in plan, plan
+
+
+def test_a_device_id_in_the_other_case_is_looked_up_as_a_device_id(adjust_app):
+    """IDFAs and GAIDs are case-insensitive: one pasted in small letters is the device's id, read
+    from the device index (not the trigram index); the same id stored in both cases finds both."""
+    upper = Delivery.objects.create(
+        app=adjust_app, event_token=adjust_app.event_tokens.first(), device_id_type="idfa",
+        device_id=IDFA, params={"idfa": IDFA}, created_at=timezone.now() - timedelta(minutes=1),
+    )  # fmt: skip
+    assert log_query.search(IDFA.lower()) == Q(device_id=IDFA)
+    assert [d.pk for d in log_query.page({"q": IDFA.lower()}).rows] == [upper.pk]
+    lower = Delivery.objects.create(
+        app=adjust_app, event_token=upper.event_token, device_id_type="idfa", device_id=IDFA.lower(),
+        params={}, created_at=timezone.now(),
+    )  # fmt: skip
+    assert log_query.search(IDFA) == Q(device_id__in=[IDFA, IDFA.lower()])
+    assert [d.pk for d in log_query.page({"q": IDFA.lower()}).rows] == [lower.pk, upper.pk]
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table, read as a large one
+            plan = log_query.page_query(log_query.filtered({"q": IDFA.lower()})).explain()
+        assert "delivery_device_time" in plan and "delivery_search_trgm" not in plan, plan
+
+
+def test_a_page_looks_the_search_up_as_a_device_id_once(table):
+    """Each case of the text once (as typed, capitals, small letters), however many queries the
+    page runs for it (the newest rows, the sample, the whole table)."""
+    with CaptureQueriesContext(connection) as queries:
+        log_query.page({"q": RARE.lower()})
+    lookups = [q["sql"] for q in queries if '"device_id" = ' in q["sql"] and "LIMIT 1" in q["sql"]]
+    assert len(lookups) == 2, lookups
