@@ -5,7 +5,7 @@ costs one index range scan of PAGE_SIZE + 1 rows. Each filter is an equality tha
 Delivery indexes (app+time, event token+time, status+time, device+time), so the planner can walk
 that index in time order and stop after a page (tests/test_log.py pins the plans).
 
-The search box takes a delivery id, an exact device id (both index hits), or any text of three
+The search box takes a delivery id, a device id in any case (both index hits), or any text of three
 characters or more, found case-insensitively anywhere in the device id, the MMP's words or the
 values of the sent parameters (callback and partner parameters included). On PostgreSQL that text
 search is read through a trigram index on exactly SearchedText (migration 0009): the expression here
@@ -21,10 +21,11 @@ times is found by walking the time index further. One seen rarely or never there
 once more in about SAMPLE_ROWS rows sampled from the whole table (`common_in_sample`): the newest
 rows are a biased sample (they are mostly still in flight, with no answer yet), and a text in 1% of
 the table missed by them costs 40 ms through the trigram index (ten thousand rows rechecked)
-against 10 ms by walking. Only a text rare in both is read through the trigram index. (Left to
-itself the planner estimates from the expression's statistics, which migration 0401 keeps ten
-times finer than the default; they still took a text in 0.11% of the rows for 0.3% and walked
-29,000 rows.)
+against 10 ms by walking. Only a text rare in both is read through the trigram index. A walk
+stops at about WALK_ROWS rows and leaves the older ones to the trigram index, so a text judged
+common wrongly costs tens of milliseconds, not a walk of the whole table. (Left to itself the
+planner estimates from the expression's statistics, which migration 0401 keeps ten times finer
+than the default; they still took a text in 0.11% of the rows for 0.3% and walked 29,000 rows.)
 """
 
 import re
@@ -34,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, F, Func, Q, QuerySet, TextField, Value, When
+from django.db.models import Case, Count, F, Func, Max, Min, Q, QuerySet, TextField, Value, When
 
 from events.models import App, Delivery, EventToken, Source, Status
 
@@ -69,6 +70,11 @@ PROBE_ROWS = 1000
 COMMON_IN_PROBE = 7
 # The whole-table sample a text missed by the newest rows is counted in (the same share decides).
 SAMPLE_ROWS = 1000
+# A walk of the time index reads about this many rows at most (newest first, past the cursor); the
+# older rows are then read through the trigram index. A text judged common walks some 7,000 rows
+# for its page; judged wrongly (a burst of one error among the newest rows or in a sampled page),
+# an unbounded walk would read the whole table for it: 1.6 s at a million rows, every 5 s.
+WALK_ROWS = 20_000
 TEXT_SEARCH = "_searched__icontains"
 
 
@@ -190,12 +196,14 @@ def page(filters: dict[str, Any], *, before: Cursor | None = None, after: Cursor
     qs = filtered(filters, searched=searched)
     rows = None
     if after is None and "_searched" in qs.query.annotations:
-        newest = newest_matches(filters, before, searched)
+        window = probe_window(before)
+        newest = newest_matches(filters, before, searched, window)
         if newest is not None and len(newest) > PAGE_SIZE:
             rows = newest
-        elif newest is not None:  # too few there: the whole table, read as its matches' share says
+        elif newest is not None and window is not None:  # too few there: the whole table, read
+            # as the share of its matches says
             walk = len(newest) >= COMMON_IN_PROBE or common_in_sample(filters, searched)
-            rows = read_searching(page_query(qs, before=before), walk=walk)
+            rows = read_searching(qs, before=before, walk_from=walk_edge(window) if walk else None)
     if rows is None:
         rows = list(page_query(qs, before=before, after=after))
     if after is not None:
@@ -209,21 +217,39 @@ def page(filters: dict[str, Any], *, before: Cursor | None = None, after: Cursor
     return Page(rows, newer=newer, older=older)
 
 
-def newest_matches(
-    filters: dict[str, Any], before: Cursor | None = None, searched: Q | None = None
-) -> list[Delivery] | None:
-    """The matches among the newest PROBE_ROWS deliveries past the cursor, up to a page and one
-    more row (then they are the page), or None when fewer rows are left than that: a walk of the
-    time index that reads no further, whatever the planner estimates (its text is not the
-    indexed expression, so there is no other plan)."""
-    window = Delivery.objects.all()
+def probe_window(before: Cursor | None = None) -> tuple[datetime, datetime] | None:
+    """The times of the newest and of the PROBE_ROWS-th newest delivery past the cursor (one walk
+    of the time index's entries), or None when fewer rows are left than that."""
+    rows = Delivery.objects.all()
     if before is not None:
-        window = window.filter(created_at__lte=before.created_at)
-    edge = list(newest_first(window).values_list("created_at", flat=True)[PROBE_ROWS - 1 : PROBE_ROWS])
-    if not edge:
+        rows = rows.filter(created_at__lte=before.created_at)
+    newest = newest_first(rows).values("created_at")[:PROBE_ROWS]
+    window = newest.aggregate(newest=Max("created_at"), edge=Min("created_at"), rows=Count("*"))
+    return (window["newest"], window["edge"]) if window["rows"] == PROBE_ROWS else None
+
+
+def walk_edge(window: tuple[datetime, datetime]) -> datetime:
+    """About where the WALK_ROWS-th newest row is, from how long the newest PROBE_ROWS took to
+    come in: a bound on a walk's cost, not on what it finds (read_searching reads the rest)."""
+    newest, edge = window
+    return newest - (newest - edge) * (WALK_ROWS / PROBE_ROWS)
+
+
+def newest_matches(
+    filters: dict[str, Any],
+    before: Cursor | None = None,
+    searched: Q | None = None,
+    window: tuple[datetime, datetime] | None = None,
+) -> list[Delivery] | None:
+    """The matches among the newest PROBE_ROWS deliveries past the cursor (`window`, from
+    probe_window), up to a page and one more row (then they are the page), or None when fewer
+    rows are left than that: a walk of the time index that reads no further, whatever the planner
+    estimates (its text is not the indexed expression, so there is no other plan)."""
+    window = window or probe_window(before)
+    if window is None:
         return None  # fewer rows than that: the whole query reads no more
     # Every match from the edge on is in the window: if they fill the page, it is the page.
-    probe = filtered(filters, indexed_search=False, searched=searched).filter(created_at__gte=edge[0])
+    probe = filtered(filters, indexed_search=False, searched=searched).filter(created_at__gte=window[1])
     return list(page_query(probe, before=before))
 
 
@@ -256,14 +282,29 @@ def common_in_sample(filters: dict[str, Any], searched: Q | None = None) -> bool
     return kept > 0 and matched * PROBE_ROWS >= COMMON_IN_PROBE * kept
 
 
-def read_searching(qs: QuerySet[Delivery], *, walk: bool) -> list[Delivery]:
-    """A text search's page from the whole table on PostgreSQL, by walking the time index (a text
-    seen often among the newest rows) or through the trigram index (one seen rarely or never)."""
+def read_searching(
+    qs: QuerySet[Delivery], *, before: Cursor | None = None, walk_from: datetime | None = None
+) -> list[Delivery]:
+    """A text search's page (PAGE_SIZE + 1 rows past the cursor) from the whole table on
+    PostgreSQL: through the trigram index (a text seen rarely or never), or for a text seen often
+    by walking the time index back to `walk_from` (walk_edge), then through the trigram index for
+    the older rows if that walk found less than a page."""
     if connection.vendor != "postgresql":
-        return list(qs)
-    setting = "enable_bitmapscan" if walk else "enable_indexscan"  # the plan left is the one wanted
+        return list(page_query(qs, before=before))
+    if walk_from is None:
+        return _read_with(page_query(qs, before=before), "enable_indexscan")
+    near = _read_with(page_query(qs.filter(created_at__gte=walk_from), before=before), "enable_bitmapscan")
+    if len(near) > PAGE_SIZE:
+        return near
+    # All of them older than every row found so far: the two in order are the page.
+    far = _read_with(page_query(qs.filter(created_at__lt=walk_from), before=before), "enable_indexscan")
+    return (near + far)[: PAGE_SIZE + 1]
+
+
+def _read_with(qs: QuerySet[Delivery], setting: str) -> list[Delivery]:
+    """The rows, with one kind of plan switched off so the plan left is the one wanted."""
     with transaction.atomic(), connection.cursor() as cursor:
-        # Chosen from the sample just read rather than from the planner's estimate, which is off
+        # Chosen from the rows just read rather than from the planner's estimate, which is off
         # by three times and more for texts in 0.1% to 1% of the rows (a walk of 29,000 rows).
         cursor.execute(f"SET LOCAL {setting} = off")
         try:

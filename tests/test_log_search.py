@@ -186,3 +186,20 @@ def test_a_page_looks_the_search_up_as_a_device_id_once(table):
         log_query.page({"q": RARE.lower()})
     lookups = [q["sql"] for q in queries if '"device_id" = ' in q["sql"] and "LIMIT 1" in q["sql"]]
     assert len(lookups) == 2, lookups
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+def test_a_walk_stops_at_its_bound_and_the_older_rows_are_read_through_the_trigram_index(table, monkeypatch):
+    """B-19 is seen 11 times among the newest 1,000 rows (walk), then not again before the
+    1,900th row: with the walk bounded to about 1,500 rows, it finds 11 and the trigram index
+    the rest of the page. The page, and the one after it, are the plain query's."""
+    monkeypatch.setattr(log_query, "WALK_ROWS", 1500)
+    with CaptureQueriesContext(connection) as queries:
+        page = log_query.page({"q": "B-19"})
+    sqls = [q["sql"] for q in queries]
+    assert "SET LOCAL enable_bitmapscan = off" in sqls and "SET LOCAL enable_indexscan = off" in sqls
+    expected = plain_page("B-19")
+    assert [d.pk for d in page.rows] == expected[: log_query.PAGE_SIZE] and page.older is not None
+    further = log_query.page({"q": "B-19"}, before=page.older)
+    cursor_rows = log_query.page_query(log_query.filtered({"q": "B-19"}), before=page.older)
+    assert [d.pk for d in further.rows] == [d.pk for d in cursor_rows][: log_query.PAGE_SIZE]
