@@ -285,10 +285,10 @@ def common_in_sample(filters: dict[str, Any], searched: Q | None = None) -> bool
 def read_searching(
     qs: QuerySet[Delivery], *, before: Cursor | None = None, walk_from: datetime | None = None
 ) -> list[Delivery]:
-    """A text search's page (PAGE_SIZE + 1 rows past the cursor) from the whole table on
-    PostgreSQL: through the trigram index (a text seen rarely or never), or for a text seen often
-    by walking the time index back to `walk_from` (walk_edge), then through the trigram index for
-    the older rows if that walk found less than a page."""
+    """A text search's page (PAGE_SIZE + 1 rows of `qs` past the cursor) on PostgreSQL: through
+    the trigram index (a text seen rarely or never), or for a text seen often by walking the time
+    index back to `walk_from` (walk_edge), then through the trigram index for the older rows if
+    that walk found less than a page."""
     if connection.vendor != "postgresql":
         return list(page_query(qs, before=before))
     if walk_from is None:
