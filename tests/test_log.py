@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from events import log_query
+from events import log_export, log_query
 from events.models import Delivery, Source, Status
 from tests.conftest import IDFA, TENJIN_ADVERTISING_ID
 
@@ -374,7 +374,7 @@ def test_the_export_reads_the_time_index_in_its_order_without_joining(adjust_app
     row(adjust_app)
     row(tenjin_app)
     with CaptureQueriesContext(connection) as queries:
-        rows = list(log_query.export_rows({}))
+        rows = list(log_export.export_rows({}))
     assert [r.app.name for r in rows] == [tenjin_app.name, adjust_app.name]  # same time: newest id first
     export = [q["sql"] for q in queries.captured_queries if "events_delivery" in q["sql"]]
     assert len(export) == 1 and "JOIN" not in export[0]

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -110,10 +111,11 @@ def test_the_plans_the_newest_rows_walk_the_time_index_a_rare_text_reads_the_tri
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
-@pytest.mark.parametrize(("text", "walk"), [("B-12", True), (RARE, False)])
-def test_the_whole_table_is_read_as_the_newest_rows_say(table, text, walk):
-    """B-12 is seen 11 times among the newest 1,000 rows: walk the time index on. RARE is not
-    seen there: read it through the trigram index, whatever the planner would estimate."""
+@pytest.mark.parametrize(("text", "walk"), [("B-12", True), ("invalid", True), (RARE, False)])
+def test_the_whole_table_is_read_as_the_newest_rows_and_a_sample_say(table, text, walk):
+    """B-12 is seen 11 times among the newest 1,000 rows: walk the time index on. 'Invalid' is
+    not seen there but is in one older row in ten, as a sample of the whole table says: walk too.
+    RARE is seen in neither: read it through the trigram index, whatever the planner estimates."""
     setting = "enable_bitmapscan" if walk else "enable_indexscan"
     with CaptureQueriesContext(connection) as queries:
         page = log_query.page({"q": text})
@@ -137,3 +139,67 @@ def test_the_searched_expression_keeps_finer_statistics(db):
             "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'delivery_search_trgm'::regclass"
         )
         assert cursor.fetchall() == [(1000,)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's TABLESAMPLE")
+def test_the_sample_counts_the_share_among_the_rows_the_other_filters_keep(table, tenjin_app):
+    """One row in ten is 'Invalid' among the older rows (about 7.5% of the table): common. Among
+    the rows of an app that has none, it is not; RARE (0.1%) is rare everywhere. A sample of the
+    table is read, never the table: its plan is a sample scan."""
+    assert log_query.common_in_sample({"q": "invalid"})
+    assert not log_query.common_in_sample({"q": "invalid", "app": tenjin_app})
+    assert not log_query.common_in_sample({"q": RARE})
+    with CaptureQueriesContext(connection) as queries:
+        log_query.common_in_sample({"q": "invalid"})
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + queries.captured_queries[-1]["sql"])
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Sample Scan on events_delivery" in plan and "Seq Scan" not in plan, plan
+
+
+def test_a_device_id_in_the_other_case_is_looked_up_as_a_device_id(adjust_app):
+    """IDFAs and GAIDs are case-insensitive: one pasted in small letters is the device's id, read
+    from the device index (not the trigram index); the same id stored in both cases finds both."""
+    upper = Delivery.objects.create(
+        app=adjust_app, event_token=adjust_app.event_tokens.first(), device_id_type="idfa",
+        device_id=IDFA, params={"idfa": IDFA}, created_at=timezone.now() - timedelta(minutes=1),
+    )  # fmt: skip
+    assert log_query.search(IDFA.lower()) == Q(device_id=IDFA)
+    assert [d.pk for d in log_query.page({"q": IDFA.lower()}).rows] == [upper.pk]
+    lower = Delivery.objects.create(
+        app=adjust_app, event_token=upper.event_token, device_id_type="idfa", device_id=IDFA.lower(),
+        params={}, created_at=timezone.now(),
+    )  # fmt: skip
+    assert log_query.search(IDFA) == Q(device_id__in=[IDFA, IDFA.lower()])
+    assert [d.pk for d in log_query.page({"q": IDFA.lower()}).rows] == [lower.pk, upper.pk]
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table, read as a large one
+            plan = log_query.page_query(log_query.filtered({"q": IDFA.lower()})).explain()
+        assert "delivery_device_time" in plan and "delivery_search_trgm" not in plan, plan
+
+
+def test_a_page_looks_the_search_up_as_a_device_id_once(table):
+    """Each case of the text once (as typed, capitals, small letters), however many queries the
+    page runs for it (the newest rows, the sample, the whole table)."""
+    with CaptureQueriesContext(connection) as queries:
+        log_query.page({"q": RARE.lower()})
+    lookups = [q["sql"] for q in queries if '"device_id" = ' in q["sql"] and "LIMIT 1" in q["sql"]]
+    assert len(lookups) == 2, lookups
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+def test_a_walk_stops_at_its_bound_and_the_older_rows_are_read_through_the_trigram_index(table, monkeypatch):
+    """B-19 is seen 11 times among the newest 1,000 rows (walk), then not again before the
+    1,900th row: with the walk bounded to about 1,500 rows, it finds 11 and the trigram index
+    the rest of the page. The page, and the one after it, are the plain query's."""
+    monkeypatch.setattr(log_query, "WALK_ROWS", 1500)
+    with CaptureQueriesContext(connection) as queries:
+        page = log_query.page({"q": "B-19"})
+    sqls = [q["sql"] for q in queries]
+    assert "SET LOCAL enable_bitmapscan = off" in sqls and "SET LOCAL enable_indexscan = off" in sqls
+    expected = plain_page("B-19")
+    assert [d.pk for d in page.rows] == expected[: log_query.PAGE_SIZE] and page.older is not None
+    further = log_query.page({"q": "B-19"}, before=page.older)
+    cursor_rows = log_query.page_query(log_query.filtered({"q": "B-19"}), before=page.older)
+    assert [d.pk for d in further.rows] == [d.pk for d in cursor_rows][: log_query.PAGE_SIZE]

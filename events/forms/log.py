@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from events.forms.quick_select import ListedChoices, QuickSelect
 from events.log_query import SKAN_CHOICES, STATUS_GROUPS
 from events.models import App, Environment, EventToken, Provider, Source, Status
 
@@ -26,7 +27,17 @@ def _blank(choices) -> list[tuple[str, str]]:
     return [("", "any"), *choices]
 
 
-class EventChoiceField(forms.ModelChoiceField):
+class QuickChoiceField(forms.ChoiceField):
+    # The log's filters are rendered on every visit to the log (see quick_select).
+    widget = QuickSelect
+
+
+class QuickModelChoiceField(forms.ModelChoiceField):
+    iterator = ListedChoices
+    widget = QuickSelect
+
+
+class EventChoiceField(QuickModelChoiceField):
     def label_from_instance(self, obj: EventToken) -> str:
         return f"{obj.app.name} · {obj.name} ({obj.token})"
 
@@ -42,14 +53,14 @@ class LogFilterForm(forms.Form):
             }
         ),
     )
-    app = forms.ModelChoiceField(queryset=App.objects.order_by("name"), required=False, empty_label="any")
+    app = QuickModelChoiceField(queryset=App.objects.order_by("name"), required=False, empty_label="any")
     event = EventChoiceField(
         queryset=EventToken.objects.select_related("app").order_by("app__name", "name"),
         required=False,
         empty_label="any",
     )
-    mmp = forms.ChoiceField(choices=_blank(Provider.choices), required=False, label="MMP")
-    status = forms.ChoiceField(choices=_blank(STATUS_CHOICES), required=False)
+    mmp = QuickChoiceField(choices=_blank(Provider.choices), required=False, label="MMP")
+    status = QuickChoiceField(choices=_blank(STATUS_CHOICES), required=False)
     http = forms.RegexField(
         regex=r"^\s*(\d{3}|[1-5]xx|none)\s*$",
         required=False,
@@ -57,13 +68,13 @@ class LogFilterForm(forms.Form):
         error_messages={"invalid": "An HTTP status like 404, a class like 4xx, or none."},
         widget=forms.TextInput(attrs={"placeholder": "200, 4xx, none", "size": 11}),
     )
-    source = forms.ChoiceField(choices=_blank(Source.choices), required=False)
-    skan = forms.ChoiceField(choices=_blank(SKAN_CHOICES), required=False, label="SKAN")
-    environment = forms.ChoiceField(choices=_blank(Environment.choices), required=False)
-    tests = forms.ChoiceField(
+    source = QuickChoiceField(choices=_blank(Source.choices), required=False)
+    skan = QuickChoiceField(choices=_blank(SKAN_CHOICES), required=False, label="SKAN")
+    environment = QuickChoiceField(choices=_blank(Environment.choices), required=False)
+    tests = QuickChoiceField(
         choices=[("", "included"), ("exclude", "left out")], required=False, label="Test traffic"
     )
-    period = forms.ChoiceField(
+    period = QuickChoiceField(
         choices=_blank([(key, f"last {key}") for key in PERIODS]), required=False, label="Time"
     )
     since = forms.DateTimeField(

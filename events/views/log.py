@@ -9,13 +9,14 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from events import log_query
+from events import log_export, log_query
 from events.csv_cells import safe_cell
 from events.forms.log import LogFilterForm
 from events.models import Delivery
 from events.resend.plan import max_deliveries
 from events.views.common import require_perm
 from events.views.console import SEND_PERM
+from events.views.log_rows import log_rows
 
 CSV_COLUMNS = (
     *("delivery_id", "created_at", "app", "event", "event_token", "source", "test", "environment"),
@@ -39,6 +40,7 @@ def log(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
+        "rows": log_rows(page.rows),
         "filters": urlencode(filters),
         "first_page": not (request.GET.get("before") or request.GET.get("after")),
         "filter_items": sorted(filters.items()),
@@ -57,7 +59,7 @@ def log(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
     """The filtered rows as CSV, streamed from a server-side cursor: no page limit, the first row
-    leaves at once and memory stays flat (log_query.export_rows)."""
+    leaves at once and memory stays flat (log_export.export_rows)."""
     require_perm(request, "events.view_delivery")
     form = LogFilterForm(request.GET)
     if not form.is_valid():
@@ -67,7 +69,7 @@ def export(request: HttpRequest) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     response = StreamingHttpResponse(
-        _csv_lines(log_query.export_rows(form.filters())), content_type="text/csv"
+        _csv_lines(log_export.export_rows(form.filters())), content_type="text/csv"
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="s2sadmin-deliveries-{stamp}.csv"'
