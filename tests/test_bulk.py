@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from events import bulk_jobs
+from events.bulk import jobs as bulk_jobs
 from events.engine import send_queue
 from events.models import BulkSend, Delivery, OrderMark, Source, Status
 from tests.conftest import IDFA, run_worker

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from events.models import ApiKey, App
+from events.api.models import ApiKey
+from events.models import App
 
 KEY_PREFIX = "s2s_"
 PREFIX_LENGTH = len(KEY_PREFIX) + 8  # "s2s_" and 8 hex digits, then "_" and the secret part

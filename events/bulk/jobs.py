@@ -1,6 +1,6 @@
 """A bulk send's life: check (a report, nothing sent), start, queue in batches, cancel, progress.
 
-Both jobs run on the "default" queue, stream the stored file in batches (events.bulk) and save
+Both jobs run on the "default" queue, stream the stored file in batches (files.py) and save
 their progress on the BulkSend row after every batch with a conditional update on its state: that
 update is also the cancellation check, so a cancelled bulk stops at the next batch boundary.
 """
@@ -18,10 +18,11 @@ from redis.exceptions import RedisError
 from rq import Callback, Retry
 
 from events import client_ids
-from events.bulk import MAX_PROBLEMS, Checked, CsvUnusable, check_rows, max_rows, open_rows, problem
+from events.api.ingest import Catalogue, save
+from events.bulk.files import MAX_PROBLEMS, Checked, CsvUnusable, check_rows, max_rows, open_rows, problem
+from events.bulk.models import BulkSend
 from events.engine import liveness
-from events.ingest import Catalogue, save
-from events.models import BulkSend, Delivery, Environment, Status
+from events.models import Delivery, Environment, Status
 from events.reporting import rollups
 from events.reporting.progress import ProgressBar
 
