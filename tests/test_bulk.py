@@ -158,9 +158,7 @@ def test_a_check_job_waiting_under_the_modules_old_path_still_runs(as_marketer, 
     assert new_job.func_name == "events.bulk.jobs.check_bulk"  # new jobs name the new path
     new_job.delete()
     bulk = BulkSend.objects.get()
-    queue.enqueue(
-        "events.bulk_jobs.check_bulk", bulk.pk, on_failure=Callback("events.bulk_jobs.job_failed")
-    )
+    queue.enqueue("events.bulk_jobs.check_bulk", bulk.pk, on_failure=Callback("events.bulk_jobs.job_failed"))
 
     run_bulk_jobs()
 
