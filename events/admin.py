@@ -1,5 +1,5 @@
 """Django admin: secrets are write-only (typed once, shown masked after), the delivery log read-only,
-and every change to apps, their tokens and users is in the audit trail (events/admin_audit.py)."""
+and every change to apps, their tokens and users is in the audit trail (events/audit/admin.py)."""
 
 from django import forms
 from django.contrib import admin
@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from events import audit
-from events.admin_audit import VIA, AuditedAdmin
+from events.audit import VIA, AuditedAdmin
 from events.models import App, Attempt, Delivery, EventToken, SecurityToken
 
 

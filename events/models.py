@@ -367,127 +367,14 @@ class OrderMark(models.Model):
         return f"{self.device_id} / {self.event_token_id}: {self.newest_event_time:%Y-%m-%d %H:%M:%S}"
 
 
-class AuditEntry(models.Model):
-    """Who changed which app or token, when, and what changed; never a secret value."""
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_name = models.CharField(max_length=150, blank=True, help_text="Kept if the user is deleted.")
-    action = models.CharField(max_length=50)  # e.g. "app.created", "security_token.rotated"
-    object_type = models.CharField(max_length=50)
-    object_id = models.CharField(max_length=50, blank=True)
-    object_repr = models.CharField(max_length=200, blank=True)
-    app = models.ForeignKey(App, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    changes = models.JSONField(default=dict, blank=True)  # field -> [before, after]; secrets masked
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name_plural = "audit entries"
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
-
-
-class ApiKey(models.Model):
-    """A key a backend uses for the ingestion API: shown once, stored only as a keyed hash, scoped
-    to some apps, revocable."""
-
-    name = models.CharField(max_length=100)
-    # The first characters of the key, stored plainly to find the row and to tell keys apart.
-    prefix = models.CharField(max_length=16, unique=True)
-    key_hash = models.CharField(max_length=64)
-    apps = models.ManyToManyField(App, related_name="api_keys")
-    rate_limit_per_minute = models.PositiveIntegerField(default=600)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
-
-
-class ApiRequest(models.Model):
-    """The answer to a request sent with an Idempotency-Key: the same key gets the same answer."""
-
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
-    idempotency_key = models.CharField(max_length=200)
-    body_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["api_key", "idempotency_key"], name="unique_api_idempotency_key")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.idempotency_key} ({self.status_code})"
-
-
-class BulkSend(models.Model):
-    """A CSV of events for one app: checked first (a report, nothing sent), then queued in
-    streaming batches while its progress is followed live; cancellable."""
-
-    class State(models.TextChoices):
-        CHECKING = "checking", "Checking"
-        CHECKED = "checked", "Checked"
-        QUEUEING = "queueing", "Queueing"
-        QUEUED = "queued", "All queued"
-        CANCELLED = "cancelled", "Cancelled"
-        ERROR = "error", "Error"
-
-    app = models.ForeignKey(App, on_delete=models.PROTECT, related_name="bulk_sends")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    file = models.FileField(upload_to="bulk/%Y/%m/")
-    filename = models.CharField(max_length=255)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.CHECKING)
-    total_rows = models.PositiveIntegerField(default=0)
-    valid_rows = models.PositiveIntegerField(default=0)
-    invalid_rows = models.PositiveIntegerField(default=0)
-    guarded_rows = models.PositiveIntegerField(
-        default=0, help_text="Rows Adjust would refuse (order or age)."
-    )
-    checked_rows = models.PositiveIntegerField(default=0)
-    production_rows = models.PositiveIntegerField(
-        default=0, help_text="Valid rows for production (real data): sending them asks first."
-    )
-    queued_rows = models.PositiveIntegerField(default=0)
-    problems = models.JSONField(
-        default=list, blank=True, help_text="[{line, errors}], the first few hundred."
-    )
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    checked_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.filename} ({self.get_state_display()})"
-
-
-# A user's own settings live with the accounts code, monitoring's tables (alert rules, canaries,
-# incidents, channels), the overview's rollups, bulk resends and the result callbacks' rows with
-# theirs; imported here so Django registers them.
+# A user's own settings live with the accounts code; the API's keys, the audit trail, bulk sends,
+# monitoring's tables (alert rules, canaries, incidents, channels), the overview's rollups, bulk
+# resends and the result callbacks' rows live with theirs. Imported here so Django registers them
+# and so `from events.models import X` works for every model of the app.
 from events.accounts.models import Preferences, SavedView  # noqa: E402, F401
+from events.api.models import ApiKey, ApiRequest  # noqa: E402, F401
+from events.audit.models import AuditEntry  # noqa: E402, F401
+from events.bulk.models import BulkSend  # noqa: E402, F401
 from events.callbacks.models import Callback, CallbackAttempt, CallbackEndpoint  # noqa: E402, F401
 from events.monitoring.models import AlertChannel, AlertRules, Canary, Incident  # noqa: E402, F401
 from events.reporting.models import (  # noqa: E402, F401

@@ -4,10 +4,10 @@ of the configured MMP base URLs. Failures become a TransportError with a short r
 Webhooks that an admin configures (alert channels) go through `send_to_webhook`: only the
 webhook's own host, over https, and never to a private, loopback or link-local address unless
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on (then plain http to such an address is allowed too, for a
-receiver on the same network).
+receiver on the same network). The rules are events/url_guard.py's, shared with the result
+callbacks.
 """
 
-import ipaddress
 import socket
 import ssl
 import time
@@ -21,6 +21,8 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from requests.sessions import merge_setting
 from requests.structures import CaseInsensitiveDict
+
+from events.url_guard import url_refusal
 
 USER_AGENT = "s2sadmin/0.1 (+server-to-server event sender)"
 
@@ -193,33 +195,16 @@ def send(
 
 
 def check_webhook_url(url: str) -> None:
-    """Raise TransportError("not_allowed"/"dns") unless `url` may receive a webhook (module doc).
-
-    The name is resolved here and each address checked; the connection resolves it again, so a
-    name whose answer changes in between (DNS rebinding) is not caught: keep the setting off."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http") or not host:
-        raise TransportError("not_allowed", "A webhook URL must start with https:// and name a host.")
-    if parts.username or parts.password:
-        raise TransportError("not_allowed", "A webhook URL must not carry a user name or password.")
-    try:
-        port = parts.port or (443 if scheme == "https" else 80)
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, ValueError) as exc:
-        raise TransportError("dns", f"Could not resolve {host} (DNS lookup failed).") from exc
-    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
-    private = sorted(str(a) for a in addresses if not a.is_global)
-    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
-    if private and not allow_private:
-        raise TransportError(
-            "not_allowed",
-            f"Refused to connect to {host}: it resolves to a private or local address ({private[0]}); "
-            "set WEBHOOK_ALLOW_PRIVATE_ADDRESSES to allow such receivers.",
-        )
-    if scheme == "http" and not (private and allow_private):
-        raise TransportError("not_allowed", f"Refused plain http to {host}: webhooks go over https.")
+    """Raise TransportError("not_allowed"/"dns") unless `url` may receive a webhook: the check the
+    result callbacks use too (events/url_guard.py), with WEBHOOK_ALLOW_PRIVATE_ADDRESSES."""
+    refusal = url_refusal(
+        url,
+        what="webhook",
+        allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+        setting="WEBHOOK_ALLOW_PRIVATE_ADDRESSES",
+    )
+    if refusal is not None:
+        raise TransportError(refusal.kind, refusal.message)
 
 
 def send_to_webhook(request: OutboundRequest) -> HttpAnswer:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from events.apikeys import create_api_key
+from events.api.keys import create_api_key
 from tests.conftest import IDFA, TENJIN_ADVERTISING_ID, TENJIN_INSTALLATION_ID
 
 __all__ = ["adjust_event", "api", "raw_key", "tenjin_event"]

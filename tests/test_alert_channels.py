@@ -122,7 +122,7 @@ def test_webhooks_to_private_addresses_are_refused_unless_allowed(settings, inci
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
     with webhook_receiver() as receiver:
         channel = AlertChannel.objects.create(name="Inside", kind="slack", target=f"{receiver.url}/x")
-        with pytest.raises(ChannelError, match="private or local address"):
+        with pytest.raises(ChannelError, match="private or reserved address"):
             deliver(channel, channel_test_message(channel))
     assert receiver.requests == []
 
@@ -177,7 +177,7 @@ def test_the_channel_form_says_what_is_wrong(settings, client_for, admin):
     cases = [
         ({"kind": "email", "target": "not-an-address"}, "is not an email address"),
         ({"kind": "slack", "target": "ftp://example.com/x"}, "must start with https://"),
-        ({"kind": "slack", "target": "http://127.0.0.1:9/x"}, "private or local address"),
+        ({"kind": "slack", "target": "http://127.0.0.1:9/x"}, "private or reserved address"),
         ({"kind": "webhook", "target": "https://127.0.0.1/x", "signing_secret": "short"}, "24 characters"),
     ]
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False

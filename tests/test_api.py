@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from events.apikeys import create_api_key, revoke
+from events.api.keys import create_api_key, revoke
 from events.engine import send_queue
 from events.models import ApiKey, Delivery, Source, Status
 from tests.api_fixtures import *  # noqa: F403 (the fixtures api and raw_key)
@@ -161,7 +161,7 @@ def test_create_api_key_prints_the_key_once(capsys, adjust_app):
 
 
 def test_every_key_authenticates_whatever_characters_its_secret_has(adjust_app):
-    from events.apikeys import authenticate
+    from events.api.keys import authenticate
 
     for _ in range(50):  # url-safe secrets contain "_" and "-" now and then
         key, raw = create_api_key("k", [adjust_app])

@@ -11,8 +11,8 @@ import json
 import pytest
 
 from events.api.body import MAX_BODY_BYTES
+from events.api.ingest import UNEXPECTED
 from events.engine import send_queue
-from events.ingest import UNEXPECTED
 from events.models import Delivery
 from tests.api_fixtures import *  # noqa: F403 (the fixtures api and raw_key)
 from tests.api_fixtures import adjust_event, tenjin_event

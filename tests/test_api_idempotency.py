@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from events.apikeys import create_api_key
+from events.api.keys import create_api_key
 from events.engine import send_queue
 from events.models import ApiRequest, Delivery
 from tests.conftest import IDFA

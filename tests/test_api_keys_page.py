@@ -135,7 +135,7 @@ def test_a_name_with_markup_is_escaped(as_admin, adjust_app):
 
 @pytest.mark.parametrize("role", ["marketer", "viewer", "outsider"])
 def test_only_admins_reach_the_api_keys_pages(request, client_for, admin, adjust_app, role):
-    from events.apikeys import create_api_key
+    from events.api.keys import create_api_key
 
     key, _ = create_api_key("k", [adjust_app], user=admin)
     client = client_for(request.getfixturevalue(role))

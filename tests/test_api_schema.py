@@ -9,7 +9,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from events.apikeys import create_api_key
+from events.api.keys import create_api_key
 from events.models import App
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,8 +12,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from rq import Callback
 
-from events import bulk_jobs
+from events.bulk import jobs as bulk_jobs
 from events.engine import send_queue
 from events.models import BulkSend, Delivery, OrderMark, Source, Status
 from tests.conftest import IDFA, run_worker
@@ -146,6 +147,23 @@ def test_rows_the_order_guard_would_refuse_are_counted_apart_with_the_reason(as_
     assert "time order" in problem["errors"]["created_at"][0]
     page = as_marketer.get(reverse("bulk_detail", args=[bulk.pk])).content.decode()
     assert "Refused (order or age)" in page and "time order only" in page
+
+
+def test_a_check_job_waiting_under_the_modules_old_path_still_runs(as_marketer, adjust_app):
+    """Jobs enqueued before the bulk modules moved to events/bulk/ name events.bulk_jobs (RQ
+    imports a job's function by its dotted path); a worker of the new code still runs them."""
+    assert upload(as_marketer, adjust_app, GOOD_AND_BAD).status_code == 302
+    queue = django_rq.get_queue("default")
+    [new_job] = queue.get_jobs()
+    assert new_job.func_name == "events.bulk.jobs.check_bulk"  # new jobs name the new path
+    new_job.delete()
+    bulk = BulkSend.objects.get()
+    queue.enqueue("events.bulk_jobs.check_bulk", bulk.pk, on_failure=Callback("events.bulk_jobs.job_failed"))
+
+    run_bulk_jobs()
+
+    bulk.refresh_from_db()
+    assert (bulk.state, bulk.valid_rows, bulk.invalid_rows) == (State.CHECKED, 2, 3)
 
 
 def test_a_tenjin_file_maps_its_columns_to_tenjin_fields(as_marketer, tenjin_app):

@@ -13,7 +13,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from events.apikeys import create_api_key
+from events.api.keys import create_api_key
 from events.engine import send_queue
 from events.models import Delivery
 from tests.api_fixtures import adjust_event, tenjin_event

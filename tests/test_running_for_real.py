@@ -12,7 +12,7 @@ import requests
 from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
-from events.apikeys import create_api_key
+from events.api.keys import create_api_key
 from events.callbacks import signing
 from events.callbacks.models import CallbackEndpoint
 from events.emulator import registry

@@ -156,7 +156,7 @@ def stoppers(app: App, spare: SecurityToken, key: ApiKey, person):
 def test_every_change_that_stops_sends_says_what_stops_and_needs_a_confirmation(
     client_for, admin, marketer, adjust_security_token
 ):
-    from events import apikeys
+    from events.api import keys as apikeys
 
     app = adjust_security_token.app
     spare = SecurityToken.objects.create(app=app, label="spare", value="spare0token0value", active=False)

@@ -12,7 +12,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.views.debug import ExceptionReporter
 
-from events.apikeys import create_api_key
+from events.api.keys import create_api_key
 from events.engine import create_delivery
 from events.models import BulkSend, Source
 from tests import url_walk

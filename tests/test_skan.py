@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from events.apikeys import create_api_key
+from events.api.keys import create_api_key
 from events.engine import create_delivery
 from events.models import Attempt, Delivery, Source, Status
 from events.providers import get_provider

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from events.apikeys import create_api_key
+from events.api.keys import create_api_key
 from events.models import App, Delivery
 from tests.conftest import APPSFLYER_ID, SINGULAR_SDID
 

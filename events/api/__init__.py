@@ -1,94 +1,15 @@
 """The ingestion API for backends, at /api/v1/: events in, delivery status out.
 
-Authenticated by API keys (`Authorization: Bearer s2s_...`), rate limited per key, idempotent by
-`Idempotency-Key` and by each event's own `id`. Its OpenAPI document is /api/v1/openapi.json.
+- site.py: the NinjaAPI object, its API-key authentication and its error answers;
+  endpoints.py: the operations; schemas.py: their bodies; urls.py: the URL patterns;
+  body.py: the size limit and strict JSON parsing of request bodies;
+- keys.py: API keys (`create_api_key`, `authenticate`, `revoke`), stored as keyed hashes;
+  ratelimit.py: requests per minute per key; idempotency.py: `Idempotency-Key` replays;
+- ingest.py: accepting events in batches (`check_batch`, `save`, `ingest`), which bulk sends
+  (events/bulk/) use too;
+- models.py: ApiKey and ApiRequest (registered through events/models.py).
+
+Imports run down: site -> keys, ratelimit, body; endpoints -> site, ingest, idempotency; ingest ->
+the engine. This file imports nothing: events/models.py imports events.api.models while it loads,
+and importing the package must not pull in the rest of it then.
 """
-
-from django.contrib.auth.decorators import login_not_required
-from django.http import Http404
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import HttpBearer
-
-from events import apikeys, ratelimit
-from events.api.body import BodyProblem, StrictJsonParser
-
-
-class ApiKeyAuth(HttpBearer):
-    def authenticate(self, request, token):
-        key = apikeys.authenticate(token)
-        if key is None:
-            return None
-        wait = ratelimit.retry_after(key.pk, key.rate_limit_per_minute)
-        if wait is not None:
-            raise RateLimited(wait)
-        return key
-
-
-class RateLimited(Exception):
-    def __init__(self, retry_after: int):
-        self.retry_after = retry_after
-
-
-api = NinjaAPI(
-    title="s2sadmin ingestion API",
-    version="1",
-    description=__doc__,
-    urls_namespace="api-v1",
-    auth=ApiKeyAuth(),
-    docs_url=None,  # the docs UI would load scripts from a CDN; the schema is what clients need
-    parser=StrictJsonParser(),
-)
-
-
-@api.exception_handler(ValidationError)
-def malformed_body(request, exc: ValidationError):
-    details = [
-        {"where": ".".join(str(part) for part in error.get("loc", ())), "problem": error.get("msg", "")}
-        for error in exc.errors
-    ]
-    return api.create_response(
-        request, {"error": "The request body is not valid.", "details": details}, status=400
-    )
-
-
-@api.exception_handler(Http404)
-def not_found(request, exc):
-    return api.create_response(request, {"error": "Not found among this API key's apps."}, status=404)
-
-
-@api.exception_handler(HttpError)
-def http_error(request, exc: HttpError):
-    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
-        cause = exc.__cause__
-        problem = str(cause) if isinstance(cause, BodyProblem) else "not JSON"
-        body = {"error": "The request body is not valid.", "details": [{"where": "body", "problem": problem}]}
-        return api.create_response(request, body, status=400)
-    return api.create_response(request, {"error": str(exc)}, status=exc.status_code)
-
-
-@api.exception_handler(AuthenticationError)
-def unauthorized(request, exc):
-    return api.create_response(
-        request, {"error": "Missing or unknown API key: send 'Authorization: Bearer <key>'."}, status=401
-    )
-
-
-@api.exception_handler(RateLimited)
-def too_many_requests(request, exc: RateLimited):
-    response = api.create_response(
-        request, {"error": f"Rate limit of this API key reached; retry in {exc.retry_after} s."}, status=429
-    )
-    response["Retry-After"] = str(exc.retry_after)
-    return response
-
-
-from events.api import endpoints  # noqa: E402, F401  (registers the operations on `api`)
-
-
-def urls():
-    """The API's URL patterns, public as far as the login middleware goes: keys authenticate."""
-    patterns, app_name, namespace = api.urls
-    for pattern in patterns:
-        pattern.callback = login_not_required(pattern.callback)
-    return patterns, app_name, namespace

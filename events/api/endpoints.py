@@ -3,9 +3,10 @@
 from django.shortcuts import get_object_or_404
 from ninja import Status
 
-from events.api import api, idempotency
+from events.api import idempotency
+from events.api.ingest import ItemResult, ingest
 from events.api.schemas import AttemptOut, BatchOut, DeliveryOut, ErrorOut, EventBatchIn, EventIn
-from events.ingest import ItemResult, ingest
+from events.api.site import api
 from events.models import Attempt, Delivery, skan_values
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 
-from events.models import ApiKey, ApiRequest
+from events.api.models import ApiKey, ApiRequest
 
 MAX_KEY_LENGTH = ApiRequest._meta.get_field("idempotency_key").max_length
 

@@ -4,7 +4,7 @@ tokens, users, audit) for admins, alerts."""
 from django.urls import include, path
 
 from events import views
-from events.api import urls as api_urls
+from events.api.urls import urls as api_urls
 from events.metrics.views import metrics
 from events.readiness.views import ready
 

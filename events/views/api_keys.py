@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events import apikeys, audit
+from events import audit
+from events.api import keys as apikeys
 from events.forms.api_keys import ApiKeyForm
 from events.models import ApiKey, App
 from events.providers import get_provider

@@ -10,11 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from events import bulk_jobs
-from events.bulk import MAX_PROBLEMS, PLAIN_FIELDS, provider_fields, template_csv
-from events.bulk_results import result_lines
+from events.bulk import MAX_PROBLEMS, PLAIN_FIELDS, provider_fields, result_lines, template_csv
+from events.bulk import jobs as bulk_jobs
+from events.bulk.models import BulkSend
 from events.forms.bulk import BulkUploadForm
-from events.models import App, BulkSend
+from events.models import App
 from events.providers import get_provider
 from events.views.common import confirmed, get_app_for_user, require_perm
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from events import audit
-from events.apikeys import create_api_key
+from events.api.keys import create_api_key
 from events.forms.api_keys import ApiKeyForm
 from events.models import App
 

@@ -56,6 +56,9 @@ class Command(BaseCommand):
             name = provider.base_url_setting
             if "/emulator/" in getattr(settings, name):  # follow --port when the .env points at us
                 env[name] = f"http://127.0.0.1:{port}/emulator/{provider.name}"
+        # SIGTERM (a process manager, `kill`) stops the demo as Ctrl-C does: through the clean-up
+        # below, rather than leaving the worker, the web server and the embedded Redis behind.
+        previous_sigterm = signal.signal(signal.SIGTERM, interrupt)
         try:
             if "REDIS_URL" not in os.environ:
                 socket_path = settings.EMBEDDED_REDIS_SOCKET
@@ -102,8 +105,18 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping...")
         finally:
-            # The web server first, then the worker (SIGTERM: RQ finishes the job at hand), and
-            # Redis last, once nothing uses it.
+            self.stop(children, redis_server)
+            signal.signal(signal.SIGTERM, previous_sigterm)
+
+    def stop(self, children: dict[str, subprocess.Popen], redis_server: subprocess.Popen | None) -> None:
+        """The web server first, then the worker (SIGTERM: RQ finishes the job at hand), and Redis
+        last, once nothing uses it.
+
+        A second Ctrl-C (people press it again when stopping takes a few seconds) or a SIGTERM
+        would interrupt this half-way: the embedded Redis runs in a session of its own, so nothing
+        else would stop it. Both are ignored until everything is stopped."""
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
             for child in reversed(children.values()):
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
@@ -114,6 +127,9 @@ class Command(BaseCommand):
             if redis_server is not None:
                 embedded_redis.stop(redis_server)
             self.stdout.write("Stopped.")
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def wait_until_ready(self, port: int, children: dict[str, subprocess.Popen], logs: Path) -> None:
         """Until our own web server answers its health check; any child that stops first fails the demo."""
@@ -146,6 +162,10 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(12)
         users.create_superuser(ADMIN_USERNAME, email="", password=password)
         return self.style.WARNING(f"Log in as {ADMIN_USERNAME} / {password}  (shown once: note it now)\n")
+
+
+def interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def log_path(logs: Path, name: str) -> Path:

@@ -9,10 +9,11 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
-from events.bulk import CsvUnusable, Row, check_rows, duplicate_message, open_rows
+from events.api.ingest import Catalogue
+from events.bulk.files import CsvUnusable, Row, check_rows, duplicate_message, open_rows
+from events.bulk.models import BulkSend
 from events.csv_cells import safe_cell
-from events.ingest import Catalogue
-from events.models import BulkSend, Delivery
+from events.models import Delivery
 
 COLUMNS = ("line", "id", "delivery id", "status", "HTTP status", "MMP message", "explanation")
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.db import models
 
-from events.models import App, AuditEntry
+from events.audit.models import AuditEntry
+from events.models import App
 from events.secrets import mask
 
 # Field names whose values are secrets wherever they appear (App.app_key, SecurityToken.value,

@@ -1,5 +1,5 @@
 """Changes made in Django's admin go to the same audit trail as the dashboard's: who, what, and
-each field before and after (secrets masked by events.audit; passwords never recorded at all),
+each field before and after (secrets masked by changes.py; passwords never recorded at all),
 for the object itself and for the rows edited inline on its page (event and security tokens)."""
 
 from typing import Any
@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.forms import BaseModelForm
 
-from events import audit
+from events.audit import changes as audit
 from events.models import App, EventToken, SecurityToken
 
 VIA = {"via": "Django admin"}

@@ -3,7 +3,7 @@ stream in batches, and what each row would become.
 
 A file is never read whole: csv.reader runs over a text wrapper of the stored file and rows come out
 in batches of BATCH_SIZE, so a 100,000-row file costs the memory of one batch. Each row becomes the
-provider-neutral item the API takes, and is validated by the same code (events.ingest).
+provider-neutral item the API takes, and is validated by the same code (events/api/ingest.py).
 """
 
 import codecs
@@ -16,8 +16,9 @@ from typing import IO, Any
 
 from django.conf import settings
 
-from events.ingest import Batch, Catalogue, ItemResult, check_batch
-from events.models import App, BulkSend, Source
+from events.api.ingest import Batch, Catalogue, ItemResult, check_batch
+from events.bulk.models import BulkSend
+from events.models import App, Source
 from events.providers import get_provider
 
 BATCH_SIZE = 1000
