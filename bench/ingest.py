@@ -46,7 +46,7 @@ def run(batches: int) -> None:
     import django_rq
     from django.test import Client
 
-    from events.apikeys import create_api_key
+    from events.api.keys import create_api_key
     from events.models import App, Delivery, EventToken
     from events.providers import get_provider
 
