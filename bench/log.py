@@ -374,7 +374,7 @@ def explain(sql: str) -> str:
 
 
 def fiftieth_page_cursor() -> str:
-    from events import log_query
+    from events.log import query as log_query
     from events.models import Delivery
 
     row = Delivery.objects.order_by("-created_at", "-id").only("id", "created_at")[

@@ -178,7 +178,7 @@ CONTENT_SECURITY_POLICY = (
 )
 # Error pages and e-mails never show secrets (events/error_reports.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "events.error_reports.SecretsExceptionReporterFilter"
-# Sign-in lockout (django-axes, events/login_lockout.py): this many failures for one username...
+# Sign-in lockout (django-axes, events/accounts/lockout.py): this many failures for one username...
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 # ...or this many from one address (a whole office behind one proxy: much higher)...
 LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
@@ -189,10 +189,10 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_HANDLER = "events.login_lockout.TeamLockoutHandler"
-AXES_LOCKOUT_CALLABLE = "events.login_lockout.locked_out"
-AXES_CLIENT_IP_CALLABLE = "events.login_lockout.client_address"
-AXES_USERNAME_CALLABLE = "events.login_lockout.normal_username"
+AXES_HANDLER = "events.accounts.lockout.TeamLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "events.accounts.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "events.accounts.lockout.client_address"
+AXES_USERNAME_CALLABLE = "events.accounts.lockout.normal_username"
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins need no table of their own
 AXES_VERBOSE = False
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from events.login_lockout import SignInView
+from events.accounts.lockout import SignInView
 from events.views import account, preferences
 
 urlpatterns = [

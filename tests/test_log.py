@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from events import log_export, log_query
+from events.log import export as log_export
+from events.log import query as log_query
 from events.models import Delivery, Source, Status
 from tests.conftest import IDFA, TENJIN_ADVERTISING_ID
 

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from events import log_query
 from events.forms.log import LogFilterForm
 from events.forms.quick_select import QuickSelect
+from events.log import query as log_query
 from events.models import Delivery, Source, Status
 from events.templatetags.clock import when
 from tests.conftest import IDFA

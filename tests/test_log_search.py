@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from events import log_query
+from events.log import query as log_query
 from events.models import Delivery, Source, Status
 from tests.conftest import IDFA
 

@@ -14,9 +14,9 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from events import log_query
 from events.engine import send_queue
 from events.forms.log import LogFilterForm
+from events.log import query as log_query
 from events.models import FINAL_STATUSES, Delivery, Source, Status
 from events.reporting import figures, rollups
 from tests.conftest import IDFA

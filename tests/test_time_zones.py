@@ -10,10 +10,10 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from events import log_query
 from events.accounts.models import Preferences
 from events.engine import create_delivery
 from events.forms.log import LogFilterForm
+from events.log import query as log_query
 from events.models import Delivery, Source, Status
 from events.reporting import figures, rollups
 from tests.conftest import IDFA

@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from events.forms.quick_select import ListedChoices, QuickSelect
-from events.log_query import SKAN_CHOICES, STATUS_GROUPS
+from events.log.query import SKAN_CHOICES, STATUS_GROUPS
 from events.models import App, Environment, EventToken, Provider, Source, Status
 
 PERIODS = {

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from events.login_lockout import client_address
+from events.accounts.lockout import client_address
 from events.metrics.collector import EXTRA_GAUGES, S2SCollector
 
 

@@ -1,4 +1,4 @@
-"""The log's search box reads a trigram index on PostgreSQL (events/log_query.py, SearchedText).
+"""The log's search box reads a trigram index on PostgreSQL (events/log/query.py, SearchedText).
 
 PostgreSQL only: SQLite scans, which is fine at its sizes. Built CONCURRENTLY (so not atomic) so a
 large deliveries table stays writable while the index is built. The indexed expression must stay

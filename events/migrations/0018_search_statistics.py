@@ -1,4 +1,4 @@
-"""Finer statistics on the search box's indexed expression (events/log_query.py, SearchedText).
+"""Finer statistics on the search box's indexed expression (events/log/query.py, SearchedText).
 
 PostgreSQL estimates how many rows a `LIKE '%text%'` matches from the expression's histogram; at
 the default target (100) no term looks rarer than about 1% of the rows, so a term in 0.1% of them

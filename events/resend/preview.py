@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
-from events import log_query
+from events.log import query as log_query
 from events.models import Environment
 from events.resend.models import BulkResend, ResendItem
 from events.resend.plan import Plan, decide, load, max_deliveries

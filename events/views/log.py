@@ -9,9 +9,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from events import log_export, log_query
 from events.csv_cells import safe_cell
 from events.forms.log import LogFilterForm
+from events.log import export as log_export
+from events.log import query as log_query
 from events.models import Delivery
 from events.resend.plan import max_deliveries
 from events.views.common import require_perm

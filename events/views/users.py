@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events import accounts, audit, login_lockout
+from events import accounts, audit
+from events.accounts import lockout as login_lockout
 from events.forms.users import RoleForm, SetPasswordForm, UserCreateForm
 from events.roles import assign_role, role_of
 from events.views.common import confirmed

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
-from events.log_query import ROW_FIELDS, filtered, newest_first
+from events.log.query import ROW_FIELDS, filtered, newest_first
 from events.models import App, Delivery, EventToken
 
 # Rows fetched from the export's server-side cursor at a time. The first row leaves after the
