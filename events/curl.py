@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
 
 from events.models import App, Attempt
+from events.providers import get_provider
 from events.secrets import MASK
 from events.transport import USER_AGENT, OutboundRequest
 
@@ -38,7 +39,7 @@ class CurlCommand:
 
 def app_key_variable(app: App) -> str:
     """ADJUST_APP_TOKEN or TENJIN_SDK_KEY: the provider and the name the MMP gives the key."""
-    return _variable(f"{app.provider} {app.app_key_label}")
+    return _variable(f"{app.provider} {get_provider(app).key_label}")
 
 
 def security_token_variable(app: App) -> str:

@@ -1,38 +1,24 @@
 """Apps and their tokens, and the delivery log: one Delivery per event, one Attempt per HTTP try."""
 
 import uuid
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from events.choices import (
+    FINAL_STATUSES,
+    PENDING_STATUSES,
+    Environment,
+    EventKind,
+    Outcome,
+    Platform,
+    Provider,
+    Source,
+    Status,
+)
 from events.secrets import EncryptedTextField, mask
-
-if TYPE_CHECKING:
-    from events.providers.base import MMPProvider
-
-
-class Provider(models.TextChoices):
-    ADJUST = "adjust", "Adjust"
-    TENJIN = "tenjin", "Tenjin"
-    APPSFLYER = "appsflyer", "AppsFlyer"
-    SINGULAR = "singular", "Singular"
-
-
-class Platform(models.TextChoices):
-    IOS = "ios", "iOS"
-    ANDROID = "android", "Android (Google Play)"
-    AMAZON = "amazon", "Amazon Fire OS"
-    ANDROID_OTHER = "android_other", "Android, other stores"
-    WINDOWS = "windows", "Windows"
-    WEB = "web", "Web"
-
-
-class Environment(models.TextChoices):
-    SANDBOX = "sandbox", "Sandbox"
-    PRODUCTION = "production", "Production"
 
 
 class App(models.Model):
@@ -77,18 +63,6 @@ class App(models.Model):
     def app_key_masked(self) -> str:
         return mask(self.app_key)
 
-    @property
-    def mmp(self) -> "MMPProvider":
-        """The app's provider (the contract in events/providers/base.py), for templates."""
-        # The providers sit above the models, hence the late import.
-        from events.providers import get_provider
-
-        return get_provider(self)
-
-    @property
-    def app_key_label(self) -> str:
-        return self.mmp.key_label
-
     def active_security_token(self) -> "SecurityToken | None":
         # Kept on the instance: a batch of sends (or a bulk validation) asks once per app.
         if not hasattr(self, "_active_security_token"):
@@ -96,11 +70,6 @@ class App(models.Model):
                 self.security_tokens.filter(active=True).order_by("-created_at").first()
             )
         return self._active_security_token
-
-
-class EventKind(models.TextChoices):
-    EVENT = "event", "Event"
-    PURCHASE = "purchase", "Purchase (Tenjin /v0/purchase)"
 
 
 class EventToken(models.Model):
@@ -157,36 +126,6 @@ class SecurityToken(models.Model):
     @property
     def masked(self) -> str:
         return f"••••{self.value_last4}" if self.value_last4 else "••••"
-
-
-class Source(models.TextChoices):
-    FORM = "form", "Test form"
-    CLI = "cli", "Command line"
-    API = "api", "API"
-    BULK = "bulk", "Bulk upload"
-    # The app's canary (events/monitoring/canary.py): left out of the overview's figures and of
-    # the alert rules that judge real traffic.
-    CANARY = "canary", "Canary"
-
-
-class Status(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    RETRYING = "retrying", "Retrying"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed"
-    DEAD = "dead", "Dead (gave up retrying)"
-
-
-FINAL_STATUSES = (Status.DELIVERED, Status.FAILED, Status.DEAD)
-# On its way: a delivery in one of these holds back the newer ones of its order key.
-PENDING_STATUSES = (Status.QUEUED, Status.SENDING, Status.RETRYING)
-
-
-class Outcome(models.TextChoices):
-    DELIVERED = "delivered", "Delivered"
-    RETRY = "retry", "Retry later"
-    PERMANENT = "permanent", "Permanent failure"
 
 
 def new_idempotency_key() -> str:

@@ -84,11 +84,21 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "?").lower()
 
 
-def allowed_origins() -> set[tuple[str, str, int]]:
-    """The origins of every registered MMP's base URL setting (ADJUST_BASE_URL, ...)."""
-    from events.providers import PROVIDERS  # the providers build on this module: asked late
+# The settings that hold an MMP's base URL (ADJUST_BASE_URL, ...). Each provider class adds its
+# own when it is defined (events/providers/base.py), so this module, beneath the providers, need
+# not import them; before any provider is loaded the list is empty and every request is refused.
+MMP_URL_SETTINGS: set[str] = set()
 
-    return {_origin(getattr(settings, p.base_url_setting)) for p in PROVIDERS.values()}
+
+def allow_mmp_url_setting(name: str) -> None:
+    """Let requests go to the origin the setting `name` holds (an MMP's base URL)."""
+    MMP_URL_SETTINGS.add(name)
+
+
+def allowed_origins() -> set[tuple[str, str, int]]:
+    """The origins of every registered MMP's base URL setting, read at each call so an override
+    of the setting (tests, a deploy's environment) is honoured."""
+    return {_origin(getattr(settings, name)) for name in MMP_URL_SETTINGS}
 
 
 def _origin(url: str) -> tuple[str, str, int]:

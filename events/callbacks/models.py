@@ -6,7 +6,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from events.models import App, Delivery, Outcome
+from events.choices import Outcome
 from events.secrets import EncryptedTextField
 
 
@@ -14,7 +14,7 @@ class CallbackEndpoint(models.Model):
     """An app's result callback: its URL, and the signing secret (Standard Webhooks' whsec_...)
     made by s2sadmin, encrypted at rest and shown in full only once."""
 
-    app = models.OneToOneField(App, on_delete=models.CASCADE, related_name="callback_endpoint")
+    app = models.OneToOneField("events.App", on_delete=models.CASCADE, related_name="callback_endpoint")
     url = models.URLField(max_length=2000)
     secret = EncryptedTextField()
     secret_last4 = models.CharField(max_length=4, editable=False)
@@ -49,7 +49,7 @@ class Callback(models.Model):
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
 
-    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="callback")
+    delivery = models.OneToOneField("events.Delivery", on_delete=models.CASCADE, related_name="callback")
     endpoint = models.ForeignKey(
         CallbackEndpoint, null=True, on_delete=models.SET_NULL, related_name="callbacks"
     )

@@ -10,7 +10,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from events.models import App, EventToken
 from events.secrets import MASK, EncryptedTextField
 
 
@@ -27,7 +26,7 @@ class Rule(models.TextChoices):
 class AlertRules(models.Model):
     """One app's rules; an app without a row is watched with these defaults."""
 
-    app = models.OneToOneField(App, on_delete=models.CASCADE, related_name="alert_rules")
+    app = models.OneToOneField("events.App", on_delete=models.CASCADE, related_name="alert_rules")
     success_rate_enabled = models.BooleanField("Watch the success rate", default=True)
     success_rate_threshold = models.PositiveSmallIntegerField(
         "Success rate threshold (%)", default=90, validators=[MinValueValidator(1), MaxValueValidator(100)]
@@ -66,13 +65,13 @@ class AlertRules(models.Model):
 class Canary(models.Model):
     """A synthetic event sent for one app every few minutes, to find out before real events do."""
 
-    app = models.OneToOneField(App, on_delete=models.CASCADE, related_name="canary")
+    app = models.OneToOneField("events.App", on_delete=models.CASCADE, related_name="canary")
     enabled = models.BooleanField("Send a canary", default=False)
     every_minutes = models.PositiveIntegerField(
         "Every (minutes)", default=15, validators=[MinValueValidator(1), MaxValueValidator(1440)]
     )
     event_token = models.ForeignKey(
-        EventToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "events.EventToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     device_id_type = models.CharField("Test device id type", max_length=40, blank=True)
     device_id = models.CharField("Test device id", max_length=255, blank=True)
@@ -93,7 +92,9 @@ class Incident(models.Model):
     rule = models.CharField(max_length=30, choices=Rule.choices)
     # What it is about, e.g. "app:12", "host:s2s.adjust.com", "workers": one open incident each.
     subject = models.CharField(max_length=300)
-    app = models.ForeignKey(App, null=True, blank=True, on_delete=models.CASCADE, related_name="incidents")
+    app = models.ForeignKey(
+        "events.App", null=True, blank=True, on_delete=models.CASCADE, related_name="incidents"
+    )
     title = models.CharField(max_length=300)
     # The condition in plain words, as last seen.
     detail = models.TextField(blank=True)

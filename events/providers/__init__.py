@@ -1,4 +1,5 @@
-from events.models import App, Provider
+from events.choices import Provider
+from events.models import App
 from events.providers.adjust import AdjustProvider
 from events.providers.appsflyer import AppsFlyerProvider
 from events.providers.base import EventInvalid, FieldSpec, MMPProvider, SkanValues, ValidEvent, Verdict

@@ -12,8 +12,10 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 from django.utils import timezone
 
-from events.models import App, Environment, EventToken
-from events.providers import adjust_ids, adjust_time
+import events.providers.adjust_ids as adjust_ids
+import events.providers.adjust_time as adjust_time
+from events.choices import Environment
+from events.models import App, EventToken
 from events.providers.adjust_answers import ADJUST_ANSWERS, classify_adjust
 from events.providers.adjust_skan import skan_values
 from events.providers.answers import transport_verdict
@@ -113,7 +115,7 @@ class AdjustProvider(MMPProvider):
         now = _aware(now or timezone.now())
         errors = Errors()
         check_known_fields(fields, FIELDS, errors, self.label)
-        check_app_and_token(app, event_token, errors)
+        check_app_and_token(app, event_token, errors, self.key_label)
         params: dict[str, str] = {}
         warnings: list[str] = []
 

@@ -5,7 +5,7 @@ otherwise; the message can carry a detail (`Bad event state: Ignoring duplicate 
 suffix (`(Device not found) (app_token: ..., adid: ...)`), so rows match the message's start.
 """
 
-from events.models import Outcome
+from events.choices import Outcome
 from events.providers.answers import AnswerRule, excerpt, find_rule, generic_rules, json_object, verdict_for
 from events.providers.base import Verdict
 from events.transport import HttpAnswer

@@ -7,7 +7,7 @@ indexes, and ids go on the wire in this order.
 import re
 from dataclasses import dataclass
 
-from events.models import Platform
+from events.choices import Platform
 
 IOS = frozenset({Platform.IOS})
 # Adjust has one Android platform: the store an s2sadmin app is published in (Google Play, Amazon,

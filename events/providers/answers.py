@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from events.models import Outcome
-from events.providers.base import Verdict
+from events.choices import Outcome
+from events.providers.base import AnswerRule, Verdict
 from events.providers.common import parse_retry_after
 from events.transport import HttpAnswer, TransportError
 
@@ -21,30 +21,6 @@ EXCERPT_CHARS = 300
 # An MMP's message is read from up to HTTP_CLASSIFY_MAX_BYTES of its answer; the rows and pages
 # that show it keep this much.
 MESSAGE_CHARS = 1000
-
-
-@dataclass(frozen=True)
-class AnswerRule:
-    status: int | range
-    # Matched case-insensitively against the start of the MMP's message; None matches any message.
-    prefix: str | None
-    outcome: Outcome
-    # May name {status} and {location} (the redirect target).
-    explanation: str
-    # The MMP may have recorded the event although the answer says otherwise.
-    ambiguous: bool = False
-    # Matches only the MMP's documented success answer, as the provider recognised it.
-    documented_success: bool = False
-
-    def render(self, *, status: int, location: str) -> str:
-        # Not str.format: explanations quote JSON such as {"status": "OK"}.
-        return self.explanation.replace("{status}", str(status)).replace("{location}", location)
-
-    def matches(self, status: int, message: str, *, success: bool = False) -> bool:
-        status_matches = status == self.status if isinstance(self.status, int) else status in self.status
-        if not status_matches or (self.documented_success and not success):
-            return False
-        return self.prefix is None or message.casefold().startswith(self.prefix.casefold())
 
 
 def find_rule(

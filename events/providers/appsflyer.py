@@ -15,7 +15,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.utils import timezone
 
-from events.models import App, EventToken, Platform
+from events.choices import Platform
+from events.models import App, EventToken
 from events.providers.answers import transport_verdict
 from events.providers.appsflyer_answers import APPSFLYER_ANSWERS, classify_appsflyer
 from events.providers.base import EventFields, FieldSpec, MMPProvider, ValidEvent, Verdict
@@ -123,7 +124,7 @@ class AppsFlyerProvider(MMPProvider):
         errors = Errors()
         warnings: list[str] = []
         check_known_fields(fields, FIELD_NAMES, errors, self.label)
-        check_app_and_token(app, event_token, errors)
+        check_app_and_token(app, event_token, errors, self.key_label)
         for message in _app_problems(app).values():
             errors.add("app", message)
         errors.check("environment", required_production, fields.get("environment"), app, self.label)

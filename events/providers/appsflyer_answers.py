@@ -6,7 +6,7 @@ declares JSON, so the words may also come as a JSON string (`"OK"`); both read t
 
 import json
 
-from events.models import Outcome
+from events.choices import Outcome
 from events.providers.answers import AnswerRule, excerpt, find_rule, generic_rules, verdict_for
 from events.providers.base import Verdict
 from events.transport import HttpAnswer

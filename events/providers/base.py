@@ -8,13 +8,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
-from events.models import App, EventKind, EventToken, Outcome
-from events.transport import HttpAnswer, OutboundRequest, TransportError
-
-if TYPE_CHECKING:
-    from events.providers.answers import AnswerRule
+from events.choices import EventKind, Outcome
+from events.models import App, EventToken
+from events.transport import HttpAnswer, OutboundRequest, TransportError, allow_mmp_url_setting
 
 # The provider-neutral event, as a form, the command line or the API hands it over:
 #   device_ids       {"idfa": "...", ...} (Tenjin: advertising_id, developer_device_id,
@@ -90,6 +88,32 @@ class FieldSpec:
     kinds: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class AnswerRule:
+    """One row of an MMP's answer table (events/providers/answers.py reads them)."""
+
+    status: int | range
+    # Matched case-insensitively against the start of the MMP's message; None matches any message.
+    prefix: str | None
+    outcome: Outcome
+    # May name {status} and {location} (the redirect target).
+    explanation: str
+    # The MMP may have recorded the event although the answer says otherwise.
+    ambiguous: bool = False
+    # Matches only the MMP's documented success answer, as the provider recognised it.
+    documented_success: bool = False
+
+    def render(self, *, status: int, location: str) -> str:
+        # Not str.format: explanations quote JSON such as {"status": "OK"}.
+        return self.explanation.replace("{status}", str(status)).replace("{location}", location)
+
+    def matches(self, status: int, message: str, *, success: bool = False) -> bool:
+        status_matches = status == self.status if isinstance(self.status, int) else status in self.status
+        if not status_matches or (self.documented_success and not success):
+            return False
+        return self.prefix is None or message.casefold().startswith(self.prefix.casefold())
+
+
 class MMPProvider(ABC):
     name: str
     label: str
@@ -114,17 +138,24 @@ class MMPProvider(ABC):
     # and event token (the order guard asks; see event_time_of).
     max_event_age: timedelta | None = None
     rejects_earlier_events: bool = False
-    # Its answers as a table, first matching row wins (events.providers.answers.AnswerRule).
-    answers: "tuple[AnswerRule, ...]" = ()
+    # Its answers as a table, first matching row wins (AnswerRule, above).
+    answers: tuple[AnswerRule, ...] = ()
+    # Every concrete provider class, so the base can say which MMPs take an event kind without
+    # importing the registry above it (events/providers/__init__.py).
+    known_classes: ClassVar[list[type["MMPProvider"]]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        MMPProvider.known_classes.append(cls)
+        if cls.base_url_setting:
+            allow_mmp_url_setting(cls.base_url_setting)
 
     def validate_event_token(self, app: App, token: str, kind: str) -> list[str]:
         """What is wrong with an event token (or event name) for this MMP, checked when it is
         created, imported from CSV or from a config file. The base refuses what no MMP takes; a
         provider adds the shape of its own tokens."""
         if kind not in self.event_kinds:
-            from events.providers import PROVIDERS  # the registry imports this module
-
-            takers = " and ".join(p.label for p in PROVIDERS.values() if kind in p.event_kinds)
+            takers = " and ".join(p.label for p in MMPProvider.known_classes if kind in p.event_kinds)
             return [f"Only {takers or 'no'} apps have {kind} events; for {self.label}, use kind 'event'."]
         if token != token.strip() or not token.isprintable():
             return ["It has spaces at its ends or invisible characters: check what was pasted."]

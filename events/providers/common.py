@@ -14,8 +14,9 @@ from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
+from events.choices import Environment
 from events.json_keys import unique_keys
-from events.models import App, Environment, EventToken
+from events.models import App, EventToken
 from events.nul import LONE_SURROGATE
 from events.providers.base import EventInvalid
 
@@ -124,11 +125,11 @@ def check_known_fields(
             errors.add(name, f"Unknown field '{name}' for {mmp}.")
 
 
-def check_app_and_token(app: App, event_token: EventToken, errors: Errors) -> None:
+def check_app_and_token(app: App, event_token: EventToken, errors: Errors, key_label: str) -> None:
     if not app.active:
         errors.add("app", f"The app '{app.name}' is inactive in s2sadmin; activate it before sending.")
     if not app.app_key:
-        errors.add("app", f"The app '{app.name}' has no {app.app_key_label}; add it on the app's page.")
+        errors.add("app", f"The app '{app.name}' has no {key_label}; add it on the app's page.")
     if event_token.app_id != app.pk:
         errors.add(
             "event_token", f"The event '{event_token.token}' belongs to another app, not '{app.name}'."

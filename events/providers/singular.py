@@ -15,7 +15,8 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 from django.utils import timezone
 
-from events.models import App, EventToken, Platform
+from events.choices import Platform
+from events.models import App, EventToken
 from events.providers.answers import transport_verdict
 from events.providers.base import EventFields, FieldSpec, MMPProvider, ValidEvent, Verdict
 from events.providers.common import (
@@ -122,7 +123,7 @@ class SingularProvider(MMPProvider):
         now = now or timezone.now()
         errors = Errors()
         check_known_fields(fields, FIELD_NAMES, errors, self.label)
-        check_app_and_token(app, event_token, errors)
+        check_app_and_token(app, event_token, errors, self.key_label)
         for messages in _app_problems(app).values():
             for message in messages:
                 errors.add("app", message)

@@ -6,7 +6,7 @@ rows match a key made from the body, never the status code alone: `ok`, `error: 
 body's start when it is not Singular's JSON. "Any other code means you should retry" [DOC].
 """
 
-from events.models import Outcome
+from events.choices import Outcome
 from events.providers.answers import AnswerRule, excerpt, find_rule, generic_rules, json_object, verdict_for
 from events.providers.base import Verdict
 from events.transport import HttpAnswer

@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
-from events.models import App, Environment, EventKind, EventToken, Platform
+from events.choices import Environment, EventKind, Platform
+from events.models import App, EventToken
 from events.providers.answers import transport_verdict
 from events.providers.base import EventFields, FieldSpec, MMPProvider, ValidEvent, Verdict
 from events.providers.common import (
@@ -112,7 +113,7 @@ class TenjinProvider(MMPProvider):
                 **{name: _only_for_purchases(name) for name in PURCHASE_FIELDS},
             }
         check_known_fields(fields, allowed, errors, self.label, not_applicable)
-        check_app_and_token(app, event_token, errors)
+        check_app_and_token(app, event_token, errors, self.key_label)
         _check_app(app, errors)
 
         params = _device_ids(app, fields.get("device_ids"), errors)

@@ -5,7 +5,7 @@ failures are known by a phrase in the body (`unauthorized`, `no such app`, ...);
 the phrase is UNCONFIRMED, so the phrase is looked for in a `message` key and in the whole body.
 """
 
-from events.models import Outcome
+from events.choices import Outcome
 from events.providers.answers import AnswerRule, excerpt, find_rule, generic_rules, json_object, verdict_for
 from events.providers.base import Verdict
 from events.transport import HttpAnswer

@@ -14,6 +14,7 @@ from events.monitoring.channels import ChannelError, deliver
 from events.monitoring.messages import channel_test_message, log_path
 from events.monitoring.models import AlertChannel, Canary, Incident
 from events.monitoring.rules import CHECKS, rules_of
+from events.providers import get_provider
 from events.views.apps import get_managed_app
 from events.views.common import confirmed, require_perm
 
@@ -156,7 +157,13 @@ def app_alerts(request, pk: int):
         messages.success(request, f"Saved the alerts of '{app.name}'.")
         return redirect("app_detail", app.pk)
     watches = {check.rule: check.watches(rules) for check in CHECKS}
-    context = {"app": app, "rules_form": rules_form, "canary_form": canary_form, "watches": watches}
+    context = {
+        "app": app,
+        "mmp": get_provider(app),
+        "rules_form": rules_form,
+        "canary_form": canary_form,
+        "watches": watches,
+    }
     return render(request, "events/alerts/app_alerts.html", context)
 
 

@@ -13,6 +13,7 @@ from events.forms.tokens import EventTokenForm
 from events.models import App, AuditEntry, Delivery
 from events.monitoring import recent_canaries
 from events.monitoring.models import Canary
+from events.providers import get_provider
 from events.views.common import confirmed, get_app_for_user, require_perm
 
 # What the audit trail compares on create and edit; app_key is masked by events.audit.
@@ -102,12 +103,14 @@ def render_app_page(request, app: App, event_token_form: EventTokenForm | None =
     """The app's page; a view whose form failed passes the bound form back in."""
     # Whether a token was ever sent decides between archiving and deleting it: say which up front.
     tokens = list(app.event_tokens.annotate(used=Exists(Delivery.objects.filter(event_token=OuterRef("pk")))))
+    mmp = get_provider(app)
     context = {
         "app": app,
+        "mmp": mmp,
         "event_tokens": [t for t in tokens if not t.archived],
         "archived_tokens": [t for t in tokens if t.archived],
         "event_token_form": event_token_form or EventTokenForm(app=app),
-        "show_security": app.mmp.takes_security_tokens and request.user.has_perm("events.view_securitytoken"),
+        "show_security": mmp.takes_security_tokens and request.user.has_perm("events.view_securitytoken"),
         "canary": Canary.objects.filter(app=app).select_related("event_token").first(),
         "canary_strip": recent_canaries(app),
         "open_incidents": list(app.incidents.filter(resolved_at=None)),

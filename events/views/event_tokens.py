@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events import audit, token_csv
 from events.forms.tokens import EventTokenForm, EventTokenRenameForm
 from events.models import App, EventToken
+from events.providers import get_provider
 from events.views.apps import get_managed_app, render_app_page
 from events.views.common import confirmed, get_event_token_for_user, require_perm
 
@@ -110,7 +111,7 @@ def event_token_export(request, pk: int):
 def event_token_import(request, pk: int):
     """Step 1: upload, and see every bad row before anything is saved."""
     app = _app_for(request, pk, "events.add_eventtoken")
-    context: dict = {"app": app}
+    context: dict = {"app": app, "mmp": get_provider(app)}
     upload = request.FILES.get("file")
     if request.method == "POST" and upload is None:
         context["error"] = "Choose a CSV file to upload."

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from events import audit
 from events.forms.tokens import SecurityTokenForm
 from events.models import App, SecurityToken
+from events.providers import get_provider
 from events.views.apps import get_managed_app
 from events.views.common import confirmed, require_perm
 
@@ -18,8 +19,9 @@ def _adjust_app(request, pk: int, *perms: str) -> App:
     app = get_managed_app(request, pk)
     for perm in perms:
         require_perm(request, perm)
-    if not app.mmp.takes_security_tokens:
-        raise Http404(f"{app.mmp.label} apps have no S2S security tokens.")
+    mmp = get_provider(app)
+    if not mmp.takes_security_tokens:
+        raise Http404(f"{mmp.label} apps have no S2S security tokens.")
     return app
 
 
