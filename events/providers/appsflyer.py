@@ -21,20 +21,22 @@ from events.providers.answers import transport_verdict
 from events.providers.appsflyer_answers import APPSFLYER_ANSWERS, classify_appsflyer
 from events.providers.base import EventFields, FieldSpec, MMPProvider, ValidEvent, Verdict
 from events.providers.common import (
-    ATT_CHOICES,
     Errors,
-    case_twin,
     check_app_and_token,
     check_known_fields,
+    parse_device_ids,
+    text,
+)
+from events.providers.json_fields import (
+    ATT_CHOICES,
+    case_twin,
     compact_json,
     parse_att,
-    parse_device_ids,
     parse_flat_object,
     parse_ipv4,
     parse_moment,
     required_production,
     revenue_pair,
-    text,
 )
 from events.transport import HttpAnswer, OutboundRequest, TransportError
 

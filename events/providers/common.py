@@ -14,7 +14,6 @@ from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-from events.choices import Environment
 from events.json_keys import unique_keys
 from events.models import App, EventToken
 from events.nul import LONE_SURROGATE
@@ -231,7 +230,7 @@ def json_object_of(value: Any, name: str) -> Mapping[Any, Any]:
                 f'{name} is not valid JSON ({exc.msg} at character {exc.pos}); write it like {{"key": "value"}}.'
             ) from None
     if not isinstance(value, Mapping):
-        raise Problem(f'{name} must be a JSON object like {{"key": "value"}}, not {_json_kind(value)}.')
+        raise Problem(f'{name} must be a JSON object like {{"key": "value"}}, not {json_kind(value)}.')
     return value
 
 
@@ -241,7 +240,7 @@ def parse_string_object(value: Any, name: str) -> dict[str, str]:
     problems = []
     for key, item in value.items():
         if not isinstance(key, str):
-            problems.append(f"{name} keys must be text; {key!r} is {_json_kind(key)}.")
+            problems.append(f"{name} keys must be text; {key!r} is {json_kind(key)}.")
         elif LONE_SURROGATE.search(key) or (isinstance(item, str) and LONE_SURROGATE.search(item)):
             where = f"the key {key!r}" if LONE_SURROGATE.search(key) else f"the value of {key!r}"
             problems.append(
@@ -250,7 +249,7 @@ def parse_string_object(value: Any, name: str) -> dict[str, str]:
             )
         elif not isinstance(item, str):
             problems.append(
-                f"{name} value of '{key}' is {_json_kind(item)}; only string values are allowed: "
+                f"{name} value of '{key}' is {json_kind(item)}; only string values are allowed: "
                 'write it as text, e.g. "42" or "[\\"76524\\",\\"62599\\"]" for a list.'
             )
     if problems:
@@ -269,7 +268,7 @@ def parse_device_ids(raw: Any, example_type: str) -> dict[str, Any]:
     return {name: value for name, value in raw.items() if value is not None and value != ""}
 
 
-def _json_kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -300,121 +299,3 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         when = when.replace(tzinfo=UTC)
     now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
-
-
-# --- Shared by the MMPs that take JSON-ish values, an event time and IPv4 only ------------------
-
-# The iOS App Tracking Transparency status, as the MMPs that take it number it.
-ATT_CHOICES: tuple[tuple[str, str], ...] = (
-    ("", "not sent"),
-    ("0", "0 not determined"),
-    ("1", "1 restricted"),
-    ("2", "2 denied"),
-    ("3", "3 authorized"),
-)
-
-
-def parse_att(value: Any, name: str = "att_status") -> str | None:
-    att = text(value, name)
-    if att is not None and att not in ("0", "1", "2", "3"):
-        raise Problem(f"{name} must be 0, 1, 2 or 3 (the iOS App Tracking Transparency status).")
-    return att
-
-
-_ISO_WITH_ZONE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})")
-TIME_HELP = (
-    "must be unix seconds (like 1735689600), unix milliseconds (13 digits) or ISO 8601 with a time "
-    "zone (like 2025-01-01T12:00:00Z or 2025-01-01T14:00:00+02:00)."
-)
-
-
-def parse_moment(value: Any, name: str = "created_at") -> datetime | None:
-    """An aware moment from unix seconds or milliseconds or ISO 8601 with a zone; None when not given."""
-    given = text(value, name)
-    if given is None:
-        return None
-    if given.isdigit():
-        if len(given) == 13:
-            return datetime.fromtimestamp(int(given) / 1000, UTC)
-        if len(given) > 11:
-            raise Problem(f"{name} {TIME_HELP}")
-        return datetime.fromtimestamp(int(given), UTC)
-    if not _ISO_WITH_ZONE.fullmatch(given):
-        raise Problem(f"{name} {TIME_HELP}")
-    try:
-        return datetime.fromisoformat(given.replace("Z", "+00:00"))
-    except ValueError:
-        raise Problem(f"{name} is not a real date and time: {given}.") from None
-
-
-def parse_ipv4(value: Any, mmp: str, name: str = "ip_address") -> str | None:
-    address = text(value, name)
-    if address is None:
-        return None
-    version = ip_version(address)
-    if version == 6:
-        raise Problem(f"{mmp} accepts IPv4 addresses only (like 203.0.113.7); this is an IPv6 address.")
-    if version != 4:
-        raise Problem(f"{name} must be an IPv4 address like 203.0.113.7.")
-    return address
-
-
-def parse_flat_object(value: Any, name: str) -> dict[str, Any]:
-    """A flat JSON object (values text, numbers or booleans), given as a mapping or its JSON text;
-    the product serialises it itself, so nobody sends an object where a JSON string belongs."""
-    if value is None or value == "" or value == {}:
-        return {}
-    value = json_object_of(value, name)
-    problems = [
-        f"{name} value of '{key}' is {_json_kind(item)}; only text, numbers and true/false are allowed "
-        "(a flat object)."
-        for key, item in value.items()
-        if item is None or isinstance(item, list | tuple | Mapping)
-    ]
-    if problems:
-        raise Problem(*problems)
-    return dict(value)
-
-
-def compact_json(value: Mapping[str, Any]) -> str:
-    """JSON without spaces (every byte counts under a 1 KB limit), non-Latin text kept readable."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def revenue_pair(fields: Mapping[str, Any], errors: Errors) -> tuple[str, str] | None:
-    """(amount as given, currency) when both are given and valid; an error when only one is.
-    Negative amounts pass: the MMPs that use this take refunds as negative revenue."""
-    revenue = errors.check("revenue", text, fields.get("revenue"), "revenue")
-    currency = errors.check("currency", text, fields.get("currency"), "currency")
-    if revenue is None and currency is None:
-        return None
-    if revenue is None:
-        errors.add("revenue", "revenue is required when a currency is given; give both or neither.")
-    if currency is None:
-        errors.add("currency", "currency is required with revenue: an ISO 4217 code like EUR.")
-    amount = errors.check("revenue", parse_decimal, revenue, "revenue") if revenue is not None else None
-    code = errors.check("currency", parse_currency, currency) if currency is not None else None
-    if amount is None or code is None:
-        return None
-    return revenue, code
-
-
-def required_production(value: Any, app: App, mmp: str) -> str:
-    """The environment of an MMP without a sandbox: production, said plainly otherwise."""
-    environment = text(value, "environment") or str(app.default_environment)
-    if environment != Environment.PRODUCTION:
-        source = "" if text(value, "environment") else " (the app's default environment)"
-        raise Problem(
-            f"{mmp} has no sandbox{source}; this event would count as real data — choose production."
-        )
-    return environment
-
-
-def case_twin(app: App, token: str) -> str | None:
-    """An existing event name of the app equal to `token` but for letter case, if any."""
-    if app.pk is None:  # an app being imported has no event names yet
-        return None
-    for existing in app.event_tokens.values_list("token", flat=True):
-        if existing != token and existing.casefold() == token.casefold():
-            return existing
-    return None

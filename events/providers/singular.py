@@ -20,19 +20,21 @@ from events.models import App, EventToken
 from events.providers.answers import transport_verdict
 from events.providers.base import EventFields, FieldSpec, MMPProvider, ValidEvent, Verdict
 from events.providers.common import (
-    ATT_CHOICES,
     Errors,
     check_app_and_token,
     check_known_fields,
+    parse_device_ids,
+    text,
+)
+from events.providers.json_fields import (
+    ATT_CHOICES,
     compact_json,
     parse_att,
-    parse_device_ids,
     parse_flat_object,
     parse_ipv4,
     parse_moment,
     required_production,
     revenue_pair,
-    text,
 )
 from events.providers.singular_answers import SINGULAR_ANSWERS, classify_singular
 from events.transport import HttpAnswer, OutboundRequest, TransportError
