@@ -13,8 +13,7 @@ models.py holds BulkSend (registered through events/models.py). Imports run down
 files -> the API's ingest (events/api/ingest.py), which checks each row as the API checks an event.
 """
 
-from importlib import import_module
-from typing import Any
+from events.lazy_face import lazy_face
 
 # events/models.py imports this package's models while it loads, so nothing else is imported at
 # package import time: each name is looked up in its module on first use (PEP 562).
@@ -37,7 +36,4 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'events.bulk' has no attribute {name!r}")
-    return getattr(import_module(f"events.bulk.{_HOMES[name]}"), name)
+__getattr__ = lazy_face(__name__, _HOMES)

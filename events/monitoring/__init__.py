@@ -15,8 +15,7 @@ models; the package reads the engine (liveness, paused hosts, create_delivery) a
 never imports it.
 """
 
-from importlib import import_module
-from typing import Any
+from events.lazy_face import lazy_face
 
 # events/models.py imports this package's models while it loads, so nothing else is imported at
 # package import time: each name is looked up in its module on first use (PEP 562).
@@ -27,14 +26,10 @@ _HOMES = {
     "open_incident_count": "incidents",
     "send_test_message": "notify",
     "run_checks": "jobs",
-    "recent_canaries": "canary",
+    "recent_canaries": "canary:recent",
 }
 
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'events.monitoring' has no attribute {name!r}")
-    module = import_module(f"events.monitoring.{_HOMES[name]}")
-    return getattr(module, "recent" if name == "recent_canaries" else name)
+__getattr__ = lazy_face(__name__, _HOMES)
