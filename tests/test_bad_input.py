@@ -294,7 +294,7 @@ FORM_CASES = [
 def test_the_test_form_shows_the_error_and_sends_nothing(
     adjust_app, client_for, marketer, redis_conn, case, data, message
 ):
-    # HOOK: the test form's field names (events/forms/send.py); extend as the form grows. What a
+    # HOOK: the test form's field names (events/forms/send/); extend as the form grows. What a
     # browser posts: both device id rows' types, the first id, the event and the environment.
     token = adjust_app.event_tokens.get(token="f0ob4r")
     post = {
