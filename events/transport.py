@@ -19,7 +19,6 @@ import requests
 import urllib3
 from django.conf import settings
 from requests.adapters import HTTPAdapter
-from requests.sessions import merge_setting
 from requests.structures import CaseInsensitiveDict
 
 USER_AGENT = "s2sadmin/0.1 (+server-to-server event sender)"
@@ -128,7 +127,12 @@ def prepare(request: OutboundRequest) -> requests.PreparedRequest:
     """The request exactly as it goes on the wire: the Session's headers (User-Agent, Accept,
     Accept-Encoding, Connection), the request's own, Content-Length, and Host, set here so that
     http.client adds nothing of its own. No cookies: one MMP answer must not ride along on the next."""
-    merged = merge_setting(request.headers, session().headers, dict_class=CaseInsensitiveDict)
+    # requests' merge_setting, less its generic type checks (typing's Protocol checks, measured at
+    # 2% of a send worker's CPU): the Session's headers, then the request's; None drops a header.
+    merged = CaseInsensitiveDict(session().headers)
+    merged.update(request.headers or {})
+    for name in [name for name, value in merged.items() if value is None]:
+        del merged[name]
     # Request.prepare's steps, less the cookie jar it builds for every request (none is sent) and
     # its parameter check (no parameters: "" skips it); a worker prepares tens of thousands a minute.
     prepared = requests.PreparedRequest()

@@ -22,6 +22,7 @@ and the values are encoded by the json module's C encoder. Rows whose values JSO
 exactly (bytes, NaN, a JSON null meant to be stored as JSON) take the placeholder form instead.
 """
 
+import functools
 import json
 import math
 from collections.abc import Sequence
@@ -191,8 +192,13 @@ def _json_recordset(fields: Sequence[models.Field], rows: list[list]) -> tuple[s
         )
     except (_NotJson, ValueError):
         return None
-    types = ", ".join(
+    return f"json_to_recordset(%s::json) AS v({_column_types(tuple(fields))})", [document]
+
+
+@functools.cache
+def _column_types(fields: tuple[models.Field, ...]) -> str:
+    """`column1 type, ...` for json_to_recordset: the same few lists of fields, batch after batch."""
+    return ", ".join(
         f"column{n} {field.rel_db_type(connection) if field.primary_key else field.db_type(connection)}"
         for n, field in enumerate(fields, start=1)
     )
-    return f"json_to_recordset(%s::json) AS v({types})", [document]
