@@ -184,8 +184,9 @@ def _json_recordset(fields: Sequence[models.Field], rows: list[list]) -> tuple[s
         return None
     try:
         # Plain values (most of them) go as they are; json.dumps checks them (a NaN raises).
+        keys = _keys(len(fields))
         document = json.dumps(
-            [{f"column{n}": value for n, value in enumerate(row, start=1)} for row in rows],
+            [dict(zip(keys, row, strict=True)) for row in rows],
             default=_json_value,
             allow_nan=False,
             ensure_ascii=False,
@@ -193,6 +194,11 @@ def _json_recordset(fields: Sequence[models.Field], rows: list[list]) -> tuple[s
     except (_NotJson, ValueError):
         return None
     return f"json_to_recordset(%s::json) AS v({_column_types(tuple(fields))})", [document]
+
+
+@functools.cache
+def _keys(count: int) -> tuple[str, ...]:
+    return tuple(f"column{n}" for n in range(1, count + 1))
 
 
 @functools.cache
