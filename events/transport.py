@@ -7,6 +7,7 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on (then plain http to such an address is all
 receiver on the same network).
 """
 
+import functools
 import ipaddress
 import socket
 import ssl
@@ -137,7 +138,7 @@ def prepare(request: OutboundRequest) -> requests.PreparedRequest:
     # its parameter check (no parameters: "" skips it); a worker prepares tens of thousands a minute.
     prepared = requests.PreparedRequest()
     prepared.prepare_method(request.method)
-    prepared.prepare_url(request.url, "")
+    prepared.url = _prepared_url(request.url)
     prepared.prepare_headers(merged)
     prepared.prepare_body(request.body or None, None)
     if "@" in urlsplit(request.url).netloc:  # credentials in the URL: requests turns them into Basic auth
@@ -146,6 +147,16 @@ def prepare(request: OutboundRequest) -> requests.PreparedRequest:
     headers.update(prepared.headers)
     prepared.headers = headers
     return prepared
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared_url(url: str) -> str:
+    """requests' preparation of a URL (parse, IDNA, quoting; without parameters it depends on the
+    URL alone): an MMP's endpoint is the same for every event, so it is done once per URL. An
+    invalid URL raises each time, as it is not cached."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, "")
+    return prepared.url
 
 
 def prepare_once(request: OutboundRequest) -> requests.PreparedRequest | None:
