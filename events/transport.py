@@ -89,7 +89,10 @@ def allowed_origins() -> set[tuple[str, str, int]]:
     return {_origin(getattr(settings, p.base_url_setting)) for p in PROVIDERS.values()}
 
 
+@functools.lru_cache(maxsize=256)
 def _origin(url: str) -> tuple[str, str, int]:
+    # Cached: the settings' base URLs and an MMP's endpoint are the same URLs send after send (the
+    # settings themselves are read on every call of allowed_origins, so a change still counts).
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     port = parts.port or (443 if scheme == "https" else 80)
