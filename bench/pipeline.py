@@ -10,14 +10,19 @@ spread over 1,000 devices x 3 event tokens.
 
     .venv/bin/python bench/pipeline.py [-n 1000] [--latency-ms 100] [--workers 2] [--one-by-one]
     .venv/bin/python bench/pipeline.py --memory [--memory-at 10000,100000]
+    .venv/bin/python bench/pipeline.py --cpu [-n 4000] [--repeat 3]
 
 --memory instead prints one worker's resident memory after 10,000 and after 100,000 sends.
+--cpu instead prints one worker's CPU seconds (user + system, from /proc) per 1,000 events at zero
+latency, for each of --repeat runs and their median: unlike events/s, it hardly moves when other
+processes share the cores, so it is the figure to compare two versions of the engine by.
 Last lines: `pipeline/concurrent ratio at 100 ms: X.XX` and `pipeline/bare ratio: X.XX` (zero
 latency). A run that cannot finish says which deliveries are stuck and why and exits with 2; on
 Ctrl-C or SIGTERM every process it started is stopped.
 """
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import setup
-from bench.processes import Children, DeadlineExceeded, rss_kib, stop_on_signals
+from bench.processes import Children, DeadlineExceeded, cpu_seconds, rss_kib, stop_on_signals
 from bench.progress import Stuck, wait_delivered
 
 
@@ -121,13 +126,37 @@ def memory(children: Children) -> None:
     print(f"memory growth from {checkpoints[0]} to {checkpoints[-1]} sends: {growth:+.1f}%")
 
 
+def cpu(children: Children) -> None:
+    """One worker at zero latency: its CPU seconds per 1,000 events, --repeat times, and the median."""
+    base_url = setup.start_receiver(children, 0)
+    setup.setup_django(base_url)
+    n, per_thousand = ARGS.n, []
+    print(f"cpu: one worker, {setup.database_name()}, {n} events per run", flush=True)
+    for run in range(ARGS.repeat):
+        app = setup.fresh_app()
+        (worker,) = setup.start_workers(children, 1, f"cpu{run}")
+        try:
+            before = cpu_seconds(worker.pid)  # its start (Django, imports) is not counted
+            started = time.perf_counter()
+            setup.insert_batch(app, 0, n)
+            wait_delivered(n, [worker], deadline=DEADLINE, stall_seconds=ARGS.stall_seconds)
+            used, wall = cpu_seconds(worker.pid) - before, time.perf_counter() - started
+        finally:
+            children.stop(worker)
+        per_thousand.append(used / n * 1000)
+        print(f"  run {run + 1}: {per_thousand[-1]:.3f} CPU s per 1000 events ({n / wall:.0f} events/s)",
+              flush=True)  # fmt: skip
+    print(f"worker CPU seconds per 1000 events (median of {len(per_thousand)}): "
+          f"{statistics.median(per_thousand):.3f}")  # fmt: skip
+
+
 def main() -> int:
     children = Children()
     stop_on_signals(children, ARGS.deadline + 30)  # the waits report first; the alarm is a backstop
     code = 1
     try:
         setup.start_redis(children)
-        (memory if ARGS.memory else throughput)(children)
+        (memory if ARGS.memory else cpu if ARGS.cpu else throughput)(children)
         code = 0
     except Stuck as stuck:
         print(stuck, file=sys.stderr)
@@ -162,6 +191,9 @@ if __name__ == "__main__":
                              "insert and batched enqueue")  # fmt: skip
     parser.add_argument("--memory", action="store_true", help="one worker's resident memory instead")
     parser.add_argument("--memory-at", default="10000,100000", help="sends at which to read it")
+    parser.add_argument("--cpu", action="store_true",
+                        help="one worker's CPU seconds per 1000 events at zero latency instead")  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=3, help="runs of --cpu (default 3)")
     parser.add_argument("--deadline", type=float, default=None,
                         help="seconds the whole run may take (default 900; 3600 with --memory)")  # fmt: skip
     parser.add_argument("--stall-seconds", type=float, default=60,

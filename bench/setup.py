@@ -159,6 +159,7 @@ def start_workers(children: Children, count: int, log_name: str) -> list[subproc
     workers = []
     for i in range(count):
         path = ROOT / ".run" / f"bench-{RUN}-{log_name}-{i + 1}.log"
+        path.parent.mkdir(exist_ok=True)  # a fresh clone on PostgreSQL has no .run/ yet
         WORKER_LOGS.append(path)
         log = open(path, "w")  # noqa: SIM115  (the worker writes to it until it is stopped)
         workers.append(

@@ -55,3 +55,14 @@ def test_a_terminated_pipeline_benchmark_stops_every_process_it_started():
     survivors = {name: pid for name, pid in started.items() if group_alive(pid)}
     assert survivors == {}
     assert not list((ROOT / ".run").glob(f"bench-{bench.pid}.sqlite3*"))
+
+
+def test_cpu_seconds_reads_a_process_cpu_time_from_proc():
+    from bench.processes import cpu_seconds
+
+    before = cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:  # busy: 0.3 s of CPU
+        pass
+    used = cpu_seconds(os.getpid()) - before
+    assert 0.2 <= used <= 5  # clock ticks are 10 ms; a loaded machine adds system time

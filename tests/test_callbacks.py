@@ -9,6 +9,7 @@ from datetime import timedelta
 import django_rq
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from events.callbacks import outbox
@@ -235,3 +236,29 @@ def test_a_callback_whose_job_was_lost_is_enqueued_again_by_the_sweep(
     assert outbox.requeue_stale() == 1
     run_callback_worker()
     assert len(receiver.verified) == 1
+
+
+def endpoint_lookups(queries) -> int:
+    return sum("events_callbackendpoint" in query["sql"] for query in queries)
+
+
+def test_a_run_looks_up_an_app_without_an_endpoint_once_not_per_batch(adjust):
+    without = set()
+    deliveries = [send(adjust) for _ in range(3)]
+    for delivery in deliveries:  # one batch each, as a send run records them
+        with CaptureQueriesContext(connection) as queries:
+            assert outbox.add_results([(delivery.pk, adjust.pk)], without) == []
+        assert endpoint_lookups(queries) == (1 if delivery is deliveries[0] else 0)
+    assert without == {adjust.pk}
+    assert not Callback.objects.exists()
+
+
+def test_an_app_with_an_endpoint_is_looked_up_each_batch_so_a_deleted_one_is_never_named(callback_app):
+    without = set()
+    first, second = send(callback_app), send(callback_app)
+    with CaptureQueriesContext(connection) as queries:
+        assert len(outbox.add_results([(first.pk, callback_app.pk)], without)) == 1
+    assert endpoint_lookups(queries) == 1 and without == set()
+    CallbackEndpoint.objects.filter(app=callback_app).delete()  # meanwhile, during the same run
+    assert outbox.add_results([(second.pk, callback_app.pk)], without) == []
+    assert without == {callback_app.pk}

@@ -216,3 +216,24 @@ def test_one_devices_events_queued_newest_first_go_out_oldest_first(adjust, emul
     assert {d.status for d in Delivery.objects.filter(pk__in=[d.pk for d in queued])} == {Status.DELIVERED}
     times = [str(int(e.event_at.timestamp())) for e in emulator.recorded_events()]
     assert times == [oldest, middle, newest]
+
+
+def test_a_batch_moves_each_mark_forward_only_in_one_statement(adjust):
+    token = adjust.event_tokens.get(token="f0ob4r")
+    base = datetime(2026, 11, 30, 4, 5, 6, 789012, tzinfo=UTC)
+
+    def accepted(device: str, seconds: float) -> order_guard.Candidate:
+        return order_guard.Candidate(adjust.pk, token.pk, device, base + timedelta(seconds=seconds))
+
+    with CaptureQueriesContext(connection) as queries:
+        order_guard.record_accepted_many([accepted("a", 0), accepted("b", 0), accepted("a", 5), None])
+    assert len(queries) == 1
+    assert (mark_of(adjust, device="a"), mark_of(adjust, device="b")) == (
+        base + timedelta(seconds=5),
+        base,
+    )
+    # An older time (a concurrent sender wrote a newer one first) leaves its mark alone.
+    order_guard.record_accepted_many([accepted("a", 1), accepted("b", 7), accepted('c\'s "quoted" é', 2)])
+    assert mark_of(adjust, device="a") == base + timedelta(seconds=5)
+    assert mark_of(adjust, device="b") == base + timedelta(seconds=7)
+    assert mark_of(adjust, device='c\'s "quoted" é') == base + timedelta(seconds=2)

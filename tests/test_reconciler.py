@@ -288,7 +288,7 @@ def test_a_send_job_that_stops_mid_batch_gives_back_what_it_had_not_started(
     with transaction.atomic():
         batch = [queue_event(adjust, idfa(n)) for n in range(3)]
 
-    def time_is_up(answered):
+    def time_is_up(answered, *more):
         raise TimeoutError("the job's time is up")  # as RQ's timeout would, mid-batch
 
     monkeypatch.setattr(jobs, "record", time_is_up)

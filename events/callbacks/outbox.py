@@ -27,19 +27,26 @@ def callback_queue():
     return django_rq.get_queue(settings.CALLBACK_QUEUE, commit_mode="auto")
 
 
-def add_results(finished: Iterable[tuple[int, int]]) -> list[int]:
+def add_results(finished: Iterable[tuple[int, int]], without_endpoint: set[int] | None = None) -> list[int]:
     """Outbox rows for these (delivery id, app id) pairs whose app has an active endpoint: one
-    query for the endpoints and one insert. Call inside the transaction that finishes them."""
+    query for the endpoints and one insert. Call inside the transaction that finishes them.
+
+    `without_endpoint`: a send run's cache of the apps found with no active endpoint (most apps),
+    filled in here and not looked up again, so a run without callbacks asks once per app rather
+    than once per batch; an endpoint added meanwhile counts from the next run (a run lasts
+    seconds, as for the apps it loads). Apps with an endpoint are looked up each time: a row must
+    never name an endpoint deleted meanwhile."""
     from events.callbacks.models import Callback, CallbackEndpoint
 
-    finished = list(finished)
+    finished = [(d, a) for d, a in finished if not without_endpoint or a not in without_endpoint]
     if not finished:
         return []
+    apps = {app for _, app in finished}
     endpoints = dict(
-        CallbackEndpoint.objects.filter(app_id__in={app for _, app in finished}, active=True).values_list(
-            "app_id", "pk"
-        )
+        CallbackEndpoint.objects.filter(app_id__in=apps, active=True).values_list("app_id", "pk")
     )
+    if without_endpoint is not None:
+        without_endpoint.update(apps - endpoints.keys())
     rows = [Callback(delivery_id=d, endpoint_id=endpoints[a]) for d, a in finished if a in endpoints]
     if not rows:
         return []

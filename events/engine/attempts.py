@@ -45,6 +45,10 @@ DELIVERY_FIELDS = [
 ]  # fmt: skip
 
 
+# A run's cache of the apps without a result callback endpoint (events/callbacks/outbox.py), or None.
+NoCallbacks = set[int] | None
+
+
 @dataclass
 class Prepared:
     """A claimed delivery whose request is built and whose attempt row is written: ready to go."""
@@ -84,12 +88,14 @@ def prepare(
     deliveries: list[Delivery],
     outcomes: dict[int, str],
     paused: Callable[[str], tuple[datetime, str] | None] = lambda host: None,
+    without_callbacks: NoCallbacks = None,
 ) -> list[Prepared]:
     """Build the requests of claimed deliveries and write their attempt rows in one insert.
 
     A delivery that must not go out (too old to retry, refused by Adjust's order rules, its app
     deactivated, its request impossible to build) is finished here, and one whose MMP host is
-    `paused` waits for the end of the pause; their statuses go in `outcomes`.
+    `paused` waits for the end of the pause; their statuses go in `outcomes`. `without_callbacks`: the
+    run's cache of the apps without a callback endpoint, filled in as it goes.
     """
     now = timezone.now()
     ledger = order_guard.Ledger(order_guard.candidate_of(d) for d in deliveries)
@@ -97,15 +103,21 @@ def prepare(
     for delivery in deliveries:
         candidate = order_guard.candidate_of(delivery)
         if delivery.attempt_count > 1 and retry_policy.too_old(delivery.created_at, now):
-            outcomes[delivery.pk] = finish_without_sending(delivery, retry_policy.too_old_note(), Status.DEAD)
+            outcomes[delivery.pk] = finish_without_sending(
+                delivery, retry_policy.too_old_note(), Status.DEAD, without_callbacks
+            )
             continue
         refusal = ledger.refusal(candidate, now)
         if refusal:
-            outcomes[delivery.pk] = finish_without_sending(delivery, refusal + " Not sent.")
+            outcomes[delivery.pk] = finish_without_sending(
+                delivery, refusal + " Not sent.", without_callbacks=without_callbacks
+            )
             continue
         if not delivery.app.active:
             outcomes[delivery.pk] = finish_without_sending(
-                delivery, "The app was deactivated in s2sadmin before this event went out."
+                delivery,
+                "The app was deactivated in s2sadmin before this event went out.",
+                without_callbacks=without_callbacks,
             )
             continue
         try:
@@ -113,7 +125,7 @@ def prepare(
         except Exception as exc:  # e.g. a secret that SECRETS_KEY cannot decrypt: fixable, so retry later
             log.exception("Cannot build the request of delivery %s", delivery.pk)
             outcomes[delivery.pk] = retry_without_sending(
-                delivery, f"s2sadmin could not build the request: {exc}"
+                delivery, f"s2sadmin could not build the request: {exc}", without_callbacks
             )
             continue
         pause = paused(host_of(request.url))
@@ -136,9 +148,10 @@ def prepare(
     return ready
 
 
-def record(finished: list[Finished]) -> Recorded:
+def record(finished: list[Finished], without_callbacks: NoCallbacks = None) -> Recorded:
     """Complete the attempts and move their deliveries on, as the retry policy decides: one
-    transaction for the batch; then the retries are scheduled."""
+    transaction for the batch; then the retries are scheduled. `without_callbacks`: the run's cache of
+    the apps without a callback endpoint, filled in as it goes."""
     now = timezone.now()
     for item in finished:
         _decide(item, now)
@@ -170,7 +183,7 @@ def record(finished: list[Finished]) -> Recorded:
         )
         # Result callbacks: outbox rows in this transaction, enqueued once it has committed.
         callback_ids = callback_outbox.add_results(
-            (d.pk, d.app_id) for d in held if d.status in FINAL_STATUSES
+            ((d.pk, d.app_id) for d in held if d.status in FINAL_STATUSES), without_callbacks
         )
     callback_outbox.enqueue(callback_ids)
     # /metrics counts the batch from here, after it committed (events/metrics/counters.py).
@@ -247,57 +260,65 @@ def holding(delivery: Delivery):
     return Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING, claim_token=delivery.claim_token)
 
 
-def retry_without_sending(delivery: Delivery, explanation: str) -> str:
+def retry_without_sending(delivery: Delivery, explanation: str, without_callbacks: NoCallbacks = None) -> str:
     """Nothing went out, so the claim's attempt does not count; back to the backoff schedule."""
     now = timezone.now()
     decision = retry_policy.decide(
         Outcome.RETRY, attempts_made=delivery.attempt_count, created_at=delivery.created_at, now=now
     )
     status = decision.status
-    with transaction.atomic():
-        held = holding(delivery).update(
-            status=status,
-            attempt_count=F("attempt_count") - 1 if status == Status.RETRYING else F("attempt_count"),
-            next_attempt_at=now + timedelta(seconds=decision.delay) if status == Status.RETRYING else None,
-            finished_at=None if status == Status.RETRYING else now,
-            last_outcome=Outcome.RETRY,
-            last_message="",
-            last_explanation=" ".join(part for part in (explanation, decision.note) if part),
-            updated_at=now,
-        )
-        callback_ids = []
-        if held and status != Status.RETRYING:  # gave up: a delivery finished, nothing sent
-            rollups.record_attempts([rollups.step(delivery, status, sent=False)])
-            callback_ids = callback_outbox.add_results([(delivery.pk, delivery.app_id)])
-    callback_outbox.enqueue(callback_ids)
-    if held:
-        metric_counters.count([metric_counters.Step(delivery.app.name, delivery.app.provider, status)])
+    _write_unsent(
+        delivery,
+        status,
+        without_callbacks,
+        attempt_count=F("attempt_count") - 1 if status == Status.RETRYING else F("attempt_count"),
+        next_attempt_at=now + timedelta(seconds=decision.delay) if status == Status.RETRYING else None,
+        finished_at=None if status == Status.RETRYING else now,
+        last_outcome=Outcome.RETRY,
+        last_message="",
+        last_explanation=" ".join(part for part in (explanation, decision.note) if part),
+        updated_at=now,
+    )
     if status == Status.RETRYING:
         enqueue_retry(delivery.pk, decision.delay)
     return status
 
 
-def finish_without_sending(delivery: Delivery, explanation: str, status: Status = Status.FAILED) -> str:
+def finish_without_sending(
+    delivery: Delivery,
+    explanation: str,
+    status: Status = Status.FAILED,
+    without_callbacks: NoCallbacks = None,
+) -> str:
     """A final status with nothing sent: the claim's attempt does not count."""
     now = timezone.now()
+    _write_unsent(
+        delivery,
+        status,
+        without_callbacks,
+        attempt_count=F("attempt_count") - 1,
+        finished_at=now,
+        last_outcome=Outcome.PERMANENT if status == Status.FAILED else Outcome.RETRY,
+        last_message="",
+        last_explanation=explanation,
+        updated_at=now,
+    )
+    return status
+
+
+def _write_unsent(delivery: Delivery, status: Status, without_callbacks: NoCallbacks, **changes) -> None:
+    """Move a delivery this run holds to `status` with nothing sent. One that this ends gets its
+    hourly figures and its result callback in the same transaction (the callback is enqueued once
+    it has committed); /metrics counts it after."""
     with transaction.atomic():
-        held = holding(delivery).update(
-            status=status,
-            attempt_count=F("attempt_count") - 1,
-            finished_at=now,
-            last_outcome=Outcome.PERMANENT if status == Status.FAILED else Outcome.RETRY,
-            last_message="",
-            last_explanation=explanation,
-            updated_at=now,
-        )
+        held = holding(delivery).update(status=status, **changes)
         callback_ids = []
-        if held:
+        if held and status in FINAL_STATUSES:
             rollups.record_attempts([rollups.step(delivery, status, sent=False)])
-            callback_ids = callback_outbox.add_results([(delivery.pk, delivery.app_id)])
+            callback_ids = callback_outbox.add_results([(delivery.pk, delivery.app_id)], without_callbacks)
     callback_outbox.enqueue(callback_ids)
     if held:
         metric_counters.count([metric_counters.Step(delivery.app.name, delivery.app.provider, status)])
-    return status
 
 
 def wait_for_pause(delivery: Delivery, until: datetime, reason: str) -> str:

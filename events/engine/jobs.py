@@ -96,6 +96,8 @@ class SendRun:
         # Apps and event tokens loaded by this run (a run lasts seconds: a change made meanwhile,
         # such as a deactivated app, applies from the next run).
         self.known: tuple[dict, dict] = ({}, {})
+        # Apps found without a result callback endpoint: not looked up again by this run's batches.
+        self.without_callbacks: set[int] = set()
         self._claimed_any = False
         self._short_top_up = False
         # Order keys that moved on since the last look for due deliveries: their next ones are due.
@@ -200,7 +202,14 @@ class SendRun:
 
     def _prepare(self, deliveries) -> None:
         if deliveries:
-            self.waiting.extend(prepare(deliveries, self.results, paused=self.limits.pause_of))
+            self.waiting.extend(
+                prepare(
+                    deliveries,
+                    self.results,
+                    paused=self.limits.pause_of,
+                    without_callbacks=self.without_callbacks,
+                )
+            )
 
     def _start_sends(self, pool: ThreadPoolExecutor) -> None:
         held: list[Prepared] = []
@@ -219,7 +228,7 @@ class SendRun:
     def _record(self) -> None:
         answered, self.answered = self.answered, []
         self._last_record = time.monotonic()
-        recorded = record(answered)
+        recorded = record(answered, self.without_callbacks)
         self.results.update(recorded.statuses)
         # Each order key that moved on lets its next delivery go: claimed by this run while it has
         # time (a topping-up run finds it with its next look for due deliveries, made before the

@@ -14,6 +14,7 @@ Equal times pass: Adjust rejects *earlier* events only (UNCONFIRMED for equal on
 accepts them). Tenjin takes no event time, so its events are never refused here.
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -162,22 +163,40 @@ def record_accepted_many(candidates: Iterable[Candidate | None]) -> None:
     if not newest:
         return
     table = OrderMark._meta.db_table
-    adapt = connection.ops.adapt_datetimefield_value  # SQLite keeps datetimes as text in its own form
-    now = adapt(timezone.now())
-    rows = [
-        (app_id, token_id, device_id, adapt(when), now)
-        for (app_id, token_id, device_id), when in newest.items()
-    ]
-    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    columns = "app_id, event_token_id, device_id, newest_event_time, updated_at"
+    if connection.vendor == "postgresql":
+        # The rows as one JSON parameter, as the batch writers send theirs (events/engine/rows.py):
+        # psycopg parses a statement's placeholders in Python, and caches that only for short ones.
+        now = timezone.now().isoformat()
+        document = json.dumps(
+            [
+                {"a": app_id, "t": token_id, "d": device_id, "w": when.isoformat(), "u": now}
+                for (app_id, token_id, device_id), when in newest.items()
+            ]
+        )
+        source = (
+            "SELECT a, t, d, w, u FROM json_to_recordset(%s::json) "
+            "AS v(a bigint, t bigint, d text, w timestamptz, u timestamptz)"
+        )
+        params = [document]
+    else:
+        adapt = connection.ops.adapt_datetimefield_value  # SQLite keeps datetimes as text in its own form
+        now = adapt(timezone.now())
+        source = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s)"] * len(newest))
+        params = [
+            value
+            for (app_id, token_id, device_id), when in newest.items()
+            for value in (app_id, token_id, device_id, adapt(when), now)
+        ]
     # The same upsert in PostgreSQL and SQLite (3.24+); Django's bulk_create cannot add the WHERE.
     sql = (
-        f"INSERT INTO {table} (app_id, event_token_id, device_id, newest_event_time, updated_at) "  # noqa: S608
-        f"VALUES {values} ON CONFLICT (app_id, event_token_id, device_id) DO UPDATE SET "
+        f"INSERT INTO {table} ({columns}) {source} "
+        "ON CONFLICT (app_id, event_token_id, device_id) DO UPDATE SET "
         "newest_event_time = excluded.newest_event_time, updated_at = excluded.updated_at "
         f"WHERE {table}.newest_event_time < excluded.newest_event_time"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in rows for value in row])
+        cursor.execute(sql, params)
 
 
 def _when(moment: datetime) -> str:
