@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from events.engine import claims, create_delivery, order_guard
@@ -127,6 +128,11 @@ def test_claimed_instances_equal_what_the_orm_loads(adjust):
     )
     claimed = claims.claim("run", "worker", limit=100)
     assert claimed
+    with CaptureQueriesContext(connection) as queries:  # loaded with the claim, once per run
+        assert {(d.app.pk, d.event_token.pk) for d in claimed} == {
+            (d.app_id, d.event_token_id) for d in claimed
+        }
+    assert len(queries) == 0
     for delivery in claimed:
         loaded = Delivery.objects.get(pk=delivery.pk)
         for field in Delivery._meta.concrete_fields:
