@@ -5,7 +5,7 @@ however many ids or keys a claim or an order-guard lookup carries."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -210,3 +210,28 @@ def test_the_order_guard_reads_exactly_the_marks_of_its_keys_with_one_statement_
         (adjust.pk, second.pk, quoted): when + timedelta(seconds=5),
     }
     assert len(statements.texts) == 2 and len(set(statements.texts)) == 1
+
+
+def test_the_claims_older_one_lookup_can_use_the_partial_index_of_pending_rows(adjust):
+    """The fixed text repeats the partial index's condition, so "is an older one still on its way?"
+    is answered from the index of pending rows, not by reading the log."""
+    tricky(adjust)
+    sql, params = claims._claim_sql(connection.vendor, by_ids=True, by_keys=False)
+    bound = claims._bind(params, timezone.now(), [1, 2, 3], None)
+    values = [
+        "sending",
+        claims._bind((claims._DUE_BEFORE,), timezone.now(), None, None)[0],
+        "t",
+        "w",
+        *bound,
+        10,
+    ]
+    values += [Status.QUEUED.value, Status.RETRYING.value]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is small enough to read whole
+            cursor.execute("EXPLAIN " + sql, values)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, values)
+        plan = "\n".join(str(row) for row in cursor.fetchall())
+    assert "delivery_order_pending" in plan, plan
