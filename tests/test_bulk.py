@@ -130,6 +130,27 @@ def test_the_check_counts_valid_rows_and_lists_bad_ones_by_line_and_sends_nothin
     assert "not an event token or event name" in page
 
 
+def test_a_file_uploaded_while_redis_is_unreachable_says_so_and_starting_it_then_keeps_it_checked(
+    as_marketer, adjust_app, settings
+):
+    alive = settings.RQ_QUEUES
+    settings.RQ_QUEUES = {**alive, "default": {"URL": "redis://127.0.0.1:1/0"}}
+    upload(as_marketer, adjust_app, GOOD_AND_BAD)
+    bulk = BulkSend.objects.get()
+    assert bulk.state == State.ERROR
+    assert "The job queue (Redis) is unreachable, so nothing started" in bulk.error
+
+    settings.RQ_QUEUES = alive
+    bulk = checked(as_marketer, adjust_app, GOOD_AND_BAD)
+    settings.RQ_QUEUES = {**alive, "default": {"URL": "redis://127.0.0.1:1/0"}}
+    confirmation = {"confirmed": "yes", "confirm_production": "on"}
+    as_marketer.post(reverse("bulk_start", args=[bulk.pk]), confirmation)
+    bulk.refresh_from_db()
+    assert (bulk.state, bulk.started_at) == (State.CHECKED, None)
+    assert "unreachable" in bulk.error
+    assert Delivery.objects.count() == 0
+
+
 def test_rows_the_order_guard_would_refuse_are_counted_apart_with_the_reason(as_marketer, adjust_app):
     now = timezone.now()
     OrderMark.objects.create(

@@ -220,6 +220,17 @@ def test_sandbox_only_needs_the_confirmation_without_the_tick(as_marketer, cast)
     assert bulk.state == BulkResend.State.QUEUEING
 
 
+def test_a_resend_started_while_redis_is_unreachable_goes_back_to_its_preview_and_says_so(
+    as_marketer, cast, settings
+):
+    bulk = preview_of(as_marketer, cast["sandbox"])
+    settings.RQ_QUEUES = {**settings.RQ_QUEUES, "default": {"URL": "redis://127.0.0.1:1/0"}}
+    as_marketer.post(reverse("bulk_resend_start", args=[bulk.pk]), {"confirmed": "yes"})
+    bulk.refresh_from_db()
+    assert (bulk.state, bulk.started_at) == (BulkResend.State.PREVIEWED, None)
+    assert "The job queue (Redis) is unreachable, so nothing was resent" in bulk.error
+
+
 def test_the_job_resends_through_a_real_worker_and_the_emulator_and_the_page_reaches_done(as_marketer, cast):
     bulk = preview_of(as_marketer, *cast.values())
     recorded = registry.recorded_events().count()

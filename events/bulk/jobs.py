@@ -10,18 +10,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import django_rq
 from django.db import close_old_connections, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
-from redis.exceptions import RedisError
-from rq import Callback, Retry
 
 from events import client_ids
 from events.api.ingest import Catalogue, save
 from events.bulk.files import MAX_PROBLEMS, Checked, CsvUnusable, check_rows, max_rows, open_rows, problem
 from events.bulk.models import BulkSend
 from events.engine import liveness
+from events.engine.queues import enqueue_long_job
 from events.models import Delivery, Environment, Status
 from events.reporting import rollups
 from events.reporting.progress import ProgressBar
@@ -29,8 +27,6 @@ from events.reporting.progress import ProgressBar
 log = logging.getLogger(__name__)
 State = BulkSend.State
 
-JOB_QUEUE = "default"
-JOB_TIMEOUT = 3600  # a 100,000-row file takes a minute or two; the timeout only catches a hang
 STOPPED = "The job stopped on an unexpected error; the details are in the worker's log. Nothing more is sent."
 CANCELLED_BEFORE_SENDING = "Cancelled before sending: the bulk send was cancelled."
 CANCELLED_BEFORE_RETRY = "Cancelled before the next attempt: the bulk send was cancelled."
@@ -85,20 +81,9 @@ def cancel(bulk: BulkSend) -> bool:
 
 
 def _enqueue(job, bulk_id: int, **if_unreachable: Any) -> None:
-    try:
-        django_rq.get_queue(JOB_QUEUE, commit_mode="auto").enqueue(
-            job,
-            bulk_id,
-            job_timeout=JOB_TIMEOUT,
-            result_ttl=3600,
-            description=f"{job.__name__} {bulk_id}",
-            # A worker killed mid-file: both jobs can run again (the check starts over, queueing
-            # resumes after the last line it inserted); after the last try the bulk says so.
-            retry=Retry(max=2),
-            on_failure=Callback(job_failed),
-        )
-    except RedisError as exc:
-        log.warning("Redis unreachable, bulk send %s cannot start %s: %s", bulk_id, job.__name__, exc)
+    # A worker killed mid-file: both jobs can run again (the check starts over, queueing resumes
+    # after the last line it inserted); after the last try the bulk says so (job_failed).
+    if not enqueue_long_job(job, bulk_id, on_failure=job_failed):
         BulkSend.objects.filter(pk=bulk_id).update(
             **if_unreachable,
             error="The job queue (Redis) is unreachable, so nothing started. Try again in a moment.",

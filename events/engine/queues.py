@@ -5,13 +5,16 @@ reconciler) does not import the job module.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import Any
 
 import django_rq
 from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
+from rq import Callback as RQCallback
+from rq import Retry
 
 log = logging.getLogger(__name__)
 
@@ -73,5 +76,30 @@ def enqueue_retry(delivery_id: int, delay_seconds: float) -> bool:
             queue.enqueue_at(due, SEND_JOB, [delivery_id], **options)
     except RedisError as exc:
         log.warning("Redis unreachable, retry of delivery %s waits for the reconciler: %s", delivery_id, exc)
+        return False
+    return True
+
+
+# Long jobs of one row each (a bulk send's check and queueing, a bulk resend): the default queue,
+# an hour's timeout (a 100,000-row file takes a minute or two; the timeout only catches a hang).
+LONG_JOB_QUEUE = "default"
+LONG_JOB_TIMEOUT = 3600
+
+
+def enqueue_long_job(job: Callable[..., Any], pk: int, *, on_failure: Callable[..., Any]) -> bool:
+    """Queue `job(pk)` with two retries (a worker killed mid-job: the job can run again) and
+    `on_failure` after the last; False (and logged) when Redis is unreachable."""
+    try:
+        django_rq.get_queue(LONG_JOB_QUEUE, commit_mode="auto").enqueue(
+            job,
+            pk,
+            job_timeout=LONG_JOB_TIMEOUT,
+            result_ttl=3600,
+            description=f"{job.__name__} {pk}",
+            retry=Retry(max=2),
+            on_failure=RQCallback(on_failure),
+        )
+    except RedisError as exc:
+        log.warning("Redis unreachable, %s %s cannot start: %s", job.__name__, pk, exc)
         return False
     return True

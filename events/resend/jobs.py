@@ -9,14 +9,12 @@ last committed chunk ended: no original is resent twice.
 
 import logging
 
-import django_rq
 from django.db import close_old_connections, transaction
 from django.utils import timezone
-from redis.exceptions import RedisError
-from rq import Callback, Retry
 
 from events import engine
 from events.engine import liveness
+from events.engine.queues import enqueue_long_job
 from events.models import Delivery
 from events.resend.models import BulkResend, ResendItem
 from events.resend.plan import Plan, before_the_mmp, resends_on_their_way
@@ -25,8 +23,6 @@ log = logging.getLogger(__name__)
 State = BulkResend.State
 Outcome = ResendItem.Outcome
 
-JOB_QUEUE = "default"
-JOB_TIMEOUT = 3600
 CHUNK = 500
 STOPPED = (
     "The job stopped on an unexpected error; the details are in the worker's log. Nothing more is resent."
@@ -44,18 +40,7 @@ def start(bulk: BulkResend) -> bool:
 
 
 def _enqueue(bulk_id: int) -> None:
-    try:
-        django_rq.get_queue(JOB_QUEUE, commit_mode="auto").enqueue(
-            resend_bulk,
-            bulk_id,
-            job_timeout=JOB_TIMEOUT,
-            result_ttl=3600,
-            description=f"resend_bulk {bulk_id}",
-            retry=Retry(max=2),
-            on_failure=Callback(job_failed),
-        )
-    except RedisError as exc:
-        log.warning("Redis unreachable, bulk resend %s cannot start: %s", bulk_id, exc)
+    if not enqueue_long_job(resend_bulk, bulk_id, on_failure=job_failed):
         BulkResend.objects.filter(pk=bulk_id, state=State.QUEUEING).update(
             state=State.PREVIEWED,
             started_at=None,
