@@ -4,6 +4,7 @@ database at a port where nothing listens. /health/ stays cheap: it answers whate
 
 import pytest
 import requests
+import rq
 
 from tests.local_server import free_port
 from tests.serving import gunicorn, rq_worker, wait_until
@@ -59,7 +60,9 @@ def test_a_live_worker_with_its_scheduler_makes_it_ready_and_stopping_it_does_no
 
 
 def idle_worker(connection) -> bool:
-    return any(connection.hget(key, "state") == b"idle" for key in connection.keys("rq:worker:*"))
+    # Read through RQ's registry of workers: a key pattern such as rq:worker:* also matches
+    # rq:worker:<name>:executions, the sorted set of the jobs a worker is running.
+    return any(worker.get_state() == "idle" for worker in rq.Worker.all(connection=connection))
 
 
 def test_a_worker_without_the_scheduler_is_not_enough(client, redis_conn, tmp_path):
