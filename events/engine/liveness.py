@@ -53,6 +53,14 @@ def is_alive(connection, worker_name: str) -> bool:
     return bool(connection.exists(key)) and not connection.hexists(key, "death")
 
 
+def live_send_workers(connection) -> int:
+    """Workers listening on the send queue whose registration is alive (/ready/ and /metrics)."""
+    queue = rq.Queue(settings.SEND_QUEUE, connection=connection)
+    prefix = rq.Worker.redis_worker_namespace_prefix
+    keys = (k.decode() if isinstance(k, bytes) else k for k in rq.Worker.all_keys(queue=queue))
+    return sum(is_alive(connection, key.removeprefix(prefix)) for key in keys)
+
+
 def set_current(worker: _Worker | None) -> None:
     global _current
     _current = worker

@@ -113,7 +113,7 @@ class S2SCollector(Collector):
         yield GaugeMetricFamily(
             "s2s_workers_alive",
             "Send workers alive (registered and renewing).",
-            value=live_send_workers(connection),
+            value=liveness.live_send_workers(connection),
         )
 
     def _oldest_waiting(self) -> Metric:
@@ -128,18 +128,6 @@ class S2SCollector(Collector):
 
 def queue_names() -> list[str]:
     return [settings.SEND_QUEUE, *settings.EXTRA_METRIC_QUEUES]
-
-
-def live_send_workers(connection) -> int:
-    """Workers listening on the send queue whose registration is alive (liveness.is_alive)."""
-    queue = rq.Queue(settings.SEND_QUEUE, connection=connection)
-    prefix = rq.Worker.redis_worker_namespace_prefix
-    names = [key.removeprefix(prefix) for key in _text(rq.Worker.all_keys(queue=queue))]
-    return sum(liveness.is_alive(connection, name) for name in names)
-
-
-def _text(values: Iterable[str | bytes]) -> list[str]:
-    return [v.decode() if isinstance(v, bytes) else v for v in values]
 
 
 def _counter(name: str, documentation: str, labels: list[str], values: dict) -> CounterMetricFamily:

@@ -14,7 +14,6 @@ A send worker is alive when it listens on the send queue and its registration is
 from dataclasses import dataclass, field
 
 import redis
-import rq
 from django.conf import settings
 from django.db import DatabaseError, connections
 from rq.scheduler import RQScheduler
@@ -92,13 +91,7 @@ def _redis() -> redis.Redis:
 
 
 def _check_workers(connection: redis.Redis, result: Readiness) -> None:
-    queue = rq.Queue(settings.SEND_QUEUE, connection=connection)
-    prefix = rq.Worker.redis_worker_namespace_prefix
-    names = [
-        (key.decode() if isinstance(key, bytes) else key).removeprefix(prefix)
-        for key in rq.Worker.all_keys(queue=queue)
-    ]
-    alive = sum(liveness.is_alive(connection, name) for name in names)
+    alive = liveness.live_send_workers(connection)
     if alive:
         result.ok("workers")
         result.checks["workers"] = f"ok: {alive} alive"
